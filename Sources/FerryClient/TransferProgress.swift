@@ -1,0 +1,12 @@
+/// Receives a transfer's progress. The client library calls it; the `ferry` tool draws it.
+public protocol TransferProgress: AnyObject {
+    /// A transfer of `total` bytes named `name` begins (`phase` is "checksumming" while a local file is
+    /// hashed before upload, else "sending" or "receiving").
+    func begin(name: String, total: UInt64, phase: String)
+    /// `done` bytes of the current phase are through.
+    func update(done: UInt64)
+    /// The transfer finished and was verified.
+    func finish(name: String, bytes: UInt64, seconds: Double)
+    /// The transfer failed; the line drawn so far should be cleared.
+    func abandon()
+}

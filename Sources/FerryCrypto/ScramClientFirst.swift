@@ -1,0 +1,53 @@
+/// Server side, step 1: the parsed client-first message; the caller then looks the user up.
+public struct ScramClientFirst: Sendable, Equatable {
+    /// The user name, with saslname escapes ("=2C", "=3D") decoded. No SASLprep is applied.
+    public let username: String
+    /// The client's nonce.
+    public let clientNonce: String
+    /// The client-first-message-bare ("n=...,r=..."), needed for the AuthMessage.
+    public let bare: String
+    /// The gs2 header the client sent ("n,," or "y,,"); the client-final "c=" must echo it.
+    let gs2Header: String
+
+    /// Parses "n,,n=<saslname>,r=<nonce>[,extensions]".
+    ///
+    /// "y,," is accepted as no channel binding (we never advertise -PLUS); "p=..." throws
+    /// `.unsupportedChannelBinding`. An authzid, an "m=" extension, an empty user name,
+    /// an empty or non-printable nonce, or a bad '=' escape throws `.malformedMessage`.
+    public static func parse(_ message: String) throws(ScramError) -> ScramClientFirst {
+        let fields = ScramSyntax.fields(message)
+        let flag = fields[0]
+        if flag.hasPrefix("p=") { throw .unsupportedChannelBinding }
+        guard flag == "n" || flag == "y" else {
+            throw .malformedMessage("client-first: expected gs2 channel binding flag 'n' or 'y'")
+        }
+        guard fields.count >= 4 else { throw .malformedMessage("client-first: missing fields") }
+        guard fields[1].isEmpty else {
+            throw .malformedMessage("client-first: authorization identity is not supported")
+        }
+        if fields[2].hasPrefix("m=") {
+            throw .malformedMessage("client-first: unsupported mandatory extension")
+        }
+        guard let rawName = ScramSyntax.value(of: fields[2], named: "n") else {
+            throw .malformedMessage("client-first: expected n= user name")
+        }
+        guard let name = ScramSyntax.unescape(rawName) else {
+            throw .malformedMessage("client-first: invalid '=' escape in user name")
+        }
+        guard !name.isEmpty else { throw .malformedMessage("client-first: empty user name") }
+        guard let nonce = ScramSyntax.value(of: fields[3], named: "r") else {
+            throw .malformedMessage("client-first: expected r= nonce")
+        }
+        guard ScramSyntax.isValidNonce(nonce) else {
+            throw .malformedMessage("client-first: nonce is empty or not printable")
+        }
+        guard fields.dropFirst(4).allSatisfy(ScramSyntax.isAttribute) else {
+            throw .malformedMessage("client-first: malformed extension")
+        }
+        return ScramClientFirst(
+            username: name,
+            clientNonce: String(nonce),
+            bare: fields[2...].joined(separator: ","),
+            gs2Header: "\(flag),,")
+    }
+}

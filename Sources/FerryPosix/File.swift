@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Regular-file operations on owned descriptors, all relative to a directory descriptor.
+public enum File {
+    /// Opens `name` in `directory` without ever following a symlink in that last component.
+    public static func open(_ name: String, in directory: Descriptor, flags: Int32, mode: mode_t = 0o644) throws(PosixError) -> Descriptor {
+        Descriptor(try Posix.openat(directory.rawValue, name, flags: flags | O_NOFOLLOW, mode: mode))
+    }
+
+    /// Opens the directory `name` inside `directory`; fails with ELOOP or ENOTDIR on a symlink.
+    public static func openDirectory(_ name: String, in directory: Descriptor) throws(PosixError) -> Descriptor {
+        try open(name, in: directory, flags: O_RDONLY | O_DIRECTORY)
+    }
+
+    /// Opens `name` for reading. O_NONBLOCK keeps a FIFO from blocking the open; it is harmless on files.
+    public static func openForReading(_ name: String, in directory: Descriptor) throws(PosixError) -> Descriptor {
+        try open(name, in: directory, flags: O_RDONLY | O_NONBLOCK)
+    }
+
+    /// Creates `name`, failing with EEXIST if anything, even a dangling symlink, has that name.
+    public static func createExclusive(_ name: String, in directory: Descriptor, mode: mode_t = 0o644) throws(PosixError) -> Descriptor {
+        try open(name, in: directory, flags: O_WRONLY | O_CREAT | O_EXCL, mode: mode)
+    }
+
+    /// Opens a directory by path (absolute, or relative to the working directory).
+    public static func openDirectory(path: String) throws(PosixError) -> Descriptor {
+        Descriptor(try Posix.openat(AT_FDCWD, path, flags: O_RDONLY | O_DIRECTORY))
+    }
+
+    /// Opens a file by path for reading (following symlinks: the path is the local user's own).
+    public static func openForReading(path: String) throws(PosixError) -> Descriptor {
+        Descriptor(try Posix.openat(AT_FDCWD, path, flags: O_RDONLY | O_NONBLOCK))
+    }
+
+    /// Reads the target of the symlink `name` inside `directory`.
+    public static func symlinkTarget(_ name: String, in directory: Descriptor) throws(PosixError) -> String {
+        try Posix.readlinkat(directory.rawValue, name)
+    }
+
+    /// Syncs a directory so that a rename inside it survives a crash.
+    public static func syncDirectory(_ directory: Descriptor) throws(PosixError) {
+        try Posix.fsync(directory.rawValue)
+    }
+
+    /// Writes every byte to a regular file.
+    public static func write(_ file: Descriptor, _ buffer: UnsafeRawBufferPointer) throws(PosixError) {
+        var rest = buffer
+        while !rest.isEmpty {
+            guard let count = try Posix.write(file.rawValue, from: rest), count > 0 else {
+                throw PosixError(code: EIO, function: "write")
+            }
+            rest = UnsafeRawBufferPointer(rebasing: rest[count...])
+        }
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset`; fewer only at end of file.
+    public static func read(_ file: Descriptor, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(PosixError) -> Int {
+        var total = 0
+        while total < buffer.count {
+            let rest = UnsafeMutableRawBufferPointer(rebasing: buffer[total...])
+            let count = try Posix.pread(file.rawValue, into: rest, offset: offset + Int64(total))
+            if count == 0 { break }
+            total += count
+        }
+        return total
+    }
+
+    public static func sync(_ file: Descriptor) throws(PosixError) {
+        try Posix.fsync(file.rawValue)
+    }
+
+    public static func rename(_ from: String, to: String, in directory: Descriptor) throws(PosixError) {
+        try Posix.renameat(directory.rawValue, from, directory.rawValue, to)
+    }
+
+    public static func remove(_ name: String, in directory: Descriptor) throws(PosixError) {
+        try Posix.unlinkat(directory.rawValue, name)
+    }
+
+    public static func makeDirectory(_ name: String, in directory: Descriptor, mode: mode_t = 0o755) throws(PosixError) {
+        try Posix.mkdirat(directory.rawValue, name, mode: mode)
+    }
+
+    /// Removes a file by path; used where only a path survives, such as a signal handler's cleanup.
+    public static func remove(path: String) throws(PosixError) {
+        try Posix.unlinkat(AT_FDCWD, path)
+    }
+
+    /// Creates a directory by path (absolute, or relative to the working directory).
+    public static func makeDirectory(path: String, mode: mode_t = 0o755) throws(PosixError) {
+        try Posix.mkdirat(AT_FDCWD, path, mode: mode)
+    }
+
+    /// Bytes an unprivileged user may still write on the file system holding `directory`.
+    public static func availableSpace(in directory: Descriptor) throws(PosixError) -> UInt64 {
+        let st = try Posix.fstatvfs(directory.rawValue)
+        return UInt64(st.f_bavail) &* UInt64(st.f_frsize)
+    }
+}

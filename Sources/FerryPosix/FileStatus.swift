@@ -1,0 +1,49 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The parts of stat(2) Ferry uses.
+public struct FileStatus: Sendable, Equatable {
+    /// What a directory entry is.
+    public enum Kind: String, Sendable {
+        case file, directory, symlink, fifo, socket, device, other
+    }
+
+    public let kind: Kind
+    public let size: Int64
+    /// Modification time, whole seconds since the epoch.
+    public let modificationTime: Int64
+    /// Modification time's nanoseconds, so two writes within a second still differ.
+    public let modificationNanoseconds: Int64
+    public let device: UInt64
+    public let inode: UInt64
+    public let mode: UInt32
+
+    public init(_ st: stat) {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .file
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symlink
+        case S_IFIFO: kind = .fifo
+        case S_IFSOCK: kind = .socket
+        case S_IFCHR, S_IFBLK: kind = .device
+        default: kind = .other
+        }
+        size = Int64(st.st_size)
+        modificationTime = Int64(st.st_mtim.tv_sec)
+        modificationNanoseconds = Int64(st.st_mtim.tv_nsec)
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        mode = UInt32(st.st_mode)
+    }
+
+    /// The status of an open descriptor.
+    public static func of(_ descriptor: Descriptor) throws(PosixError) -> FileStatus {
+        FileStatus(try Posix.fstat(descriptor.rawValue))
+    }
+
+    /// The status of `name` inside the directory `directory`, not following a final symlink.
+    public static func of(_ name: String, in directory: Descriptor) throws(PosixError) -> FileStatus {
+        FileStatus(try Posix.fstatat(directory.rawValue, name, followSymlinks: false))
+    }
+}

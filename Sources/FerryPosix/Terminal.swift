@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The few terminal operations the client needs: is it a terminal, how wide, read a line without echo.
+public enum Terminal {
+    public static let standardInput: Int32 = 0
+    public static let standardOutput: Int32 = 1
+    public static let standardError: Int32 = 2
+
+    /// True when `fd` is a terminal.
+    public static func isTerminal(_ fd: Int32) -> Bool { Posix.isatty(fd) }
+
+    /// Columns of the terminal on `fd`, or nil when it is not one.
+    public static func width(_ fd: Int32) -> Int? {
+        var size = winsize()
+        guard ioctl(fd, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
+    }
+
+    /// Writes a string to `fd` unbuffered; errors (a closed pipe) are ignored, as for any diagnostic.
+    public static func write(_ text: String, to fd: Int32) {
+        var text = text
+        text.withUTF8 { bytes in
+            var rest = UnsafeRawBufferPointer(bytes)
+            while !rest.isEmpty {
+                guard let count = try? Posix.write(fd, from: rest), count > 0 else { return }
+                rest = UnsafeRawBufferPointer(rebasing: rest[count...])
+            }
+        }
+    }
+
+    /// Prints `prompt` to the terminal and reads one line from standard input with echo turned off.
+    /// Returns nil at end of input.
+    public static func readSecret(prompt: String) -> String? {
+        write(prompt, to: standardError)
+        var saved = termios()
+        let isTTY = tcgetattr(standardInput, &saved) == 0
+        if isTTY {
+            var quiet = saved
+            quiet.c_lflag &= ~tcflag_t(ECHO)
+            _ = tcsetattr(standardInput, TCSAFLUSH, &quiet)
+        }
+        defer {
+            if isTTY {
+                _ = tcsetattr(standardInput, TCSAFLUSH, &saved)
+                write("\n", to: standardError)
+            }
+        }
+        return Swift.readLine(strippingNewline: true)
+    }
+}

@@ -1,0 +1,155 @@
+import FerryCrypto
+import Foundation
+
+/// config.ini: the `[server]` section maps to ``ServerConfiguration``, each `[user.NAME]` section to a
+/// ``UserRecord``. Relative paths are relative to the directory holding the file.
+public struct ConfigFile: Sendable {
+    public let path: String
+    public var configuration: ServerConfiguration
+    public var users: UserStore
+
+    /// A problem with the file, naming the key and what is wrong.
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Reads and checks `path`.
+    public init(path: String) throws {
+        self.path = path
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw Invalid("cannot read \(path): \((error as NSError).localizedDescription)")
+        }
+        let ini: IniFile
+        do { ini = try IniFile(parsing: text) } catch { throw Invalid("\(path): \(error)") }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let server = ini.section("server")?.values ?? [:]
+        var reader = KeyReader(values: server, section: "server", file: path)
+        var configuration = ServerConfiguration(root: Self.absolute(reader.string("root") ?? "share", base: base))
+        configuration.host = reader.string("listen") ?? configuration.host
+        configuration.port = try reader.integer("port", in: 0...65535) ?? configuration.port
+        configuration.chunkSize = try reader.integer("chunk_size", in: 4096...(16 << 20)) ?? configuration.chunkSize
+        configuration.maxConnections = try reader.integer("max_connections", in: 1...1_000_000) ?? configuration.maxConnections
+        configuration.maxConnectionsPerAddress = try reader.integer("max_connections_per_address", in: 1...1_000_000)
+            ?? configuration.maxConnectionsPerAddress
+        configuration.loginTimeout = try reader.duration("login_timeout") ?? configuration.loginTimeout
+        configuration.idleTimeout = try reader.duration("idle_timeout") ?? configuration.idleTimeout
+        configuration.stallTimeout = try reader.duration("stall_timeout") ?? configuration.stallTimeout
+        configuration.failedLoginDelay = try reader.duration("failed_login_delay") ?? configuration.failedLoginDelay
+        configuration.shutdownGrace = try reader.duration("shutdown_grace") ?? configuration.shutdownGrace
+        configuration.maxFrameLength = try reader.integer("max_header_size", in: 256...65536) ?? configuration.maxFrameLength
+        configuration.maxListEntries = try reader.integer("max_list_entries", in: 1...10_000_000) ?? configuration.maxListEntries
+        try reader.rejectUnknown()
+        self.configuration = configuration
+
+        var users: [UserRecord] = []
+        for section in ini.sections where section.name.hasPrefix("user.") {
+            users.append(try Self.user(section, base: base, file: path))
+        }
+        for section in ini.sections where section.name != "server" && !section.name.hasPrefix("user.") {
+            throw Invalid("\(path): unknown section [\(section.name)]")
+        }
+        self.users = UserStore(users)
+    }
+
+    private static func user(_ section: IniFile.Section, base: URL, file: String) throws -> UserRecord {
+        let name = String(section.name.dropFirst("user.".count))
+        guard UserRecord.isValidName(name) else {
+            throw Invalid("\(file): [\(section.name)]: user names are 1-64 letters, digits, '.', '_' or '-'")
+        }
+        var reader = KeyReader(values: section.values, section: section.name, file: file)
+        let credentials = ScramCredentials(
+            salt: try reader.base64("salt"),
+            iterations: try reader.integer("iterations", in: ScramCredentials.minimumIterations...10_000_000)
+                ?? ScramCredentials.minimumIterations,
+            storedKey: try reader.base64("stored_key", length: 32),
+            serverKey: try reader.base64("server_key", length: 32)
+        )
+        let readOnly = try reader.boolean("read_only") ?? false
+        let root = reader.string("root").map { absolute($0, base: base) }
+        try reader.rejectUnknown()
+        return UserRecord(name: name, credentials: credentials, readOnly: readOnly, root: root)
+    }
+
+    /// The lines of a `[user.NAME]` section for these credentials.
+    public static func userSection(for user: UserRecord) -> [String] {
+        var lines = [
+            "salt = \(Data(user.credentials.salt).base64EncodedString())",
+            "iterations = \(user.credentials.iterations)",
+            "stored_key = \(Data(user.credentials.storedKey).base64EncodedString())",
+            "server_key = \(Data(user.credentials.serverKey).base64EncodedString())",
+            "read_only = \(user.readOnly)",
+        ]
+        if let root = user.root { lines.append("root = \(root)") }
+        return lines
+    }
+
+    static func absolute(_ path: String, base: URL) -> String {
+        path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
+    }
+}
+
+/// Reads typed values out of one section, remembering which keys were used so that a misspelt key is an error.
+struct KeyReader {
+    let values: [String: String]
+    let section: String
+    let file: String
+    private var used: Set<String> = []
+
+    init(values: [String: String], section: String, file: String) {
+        self.values = values
+        self.section = section
+        self.file = file
+    }
+
+    mutating func string(_ key: String) -> String? {
+        used.insert(key)
+        return values[key].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    mutating func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let text = string(key) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw invalid(key, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    mutating func duration(_ key: String) throws -> Duration? {
+        guard let text = string(key) else { return nil }
+        guard let seconds = Double(text), seconds >= 0, seconds <= 86_400 * 365 else {
+            throw invalid(key, "must be a number of seconds")
+        }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+
+    mutating func boolean(_ key: String) throws -> Bool? {
+        guard let text = string(key) else { return nil }
+        switch text.lowercased() {
+        case "true", "yes", "1", "on": return true
+        case "false", "no", "0", "off": return false
+        default: throw invalid(key, "must be true or false")
+        }
+    }
+
+    mutating func base64(_ key: String, length: Int? = nil) throws -> [UInt8] {
+        guard let text = string(key) else { throw invalid(key, "is missing") }
+        guard let data = Data(base64Encoded: text), !data.isEmpty, length == nil || data.count == length else {
+            throw invalid(key, "must be base64\(length.map { " of \($0) bytes" } ?? "")")
+        }
+        return Array(data)
+    }
+
+    func rejectUnknown() throws {
+        if let unknown = values.keys.sorted().first(where: { !used.contains($0) }) {
+            throw ConfigFile.Invalid("\(file): [\(section)]: unknown key \"\(unknown)\"")
+        }
+    }
+
+    private func invalid(_ key: String, _ why: String) -> ConfigFile.Invalid {
+        ConfigFile.Invalid("\(file): [\(section)] \(key) \(why)")
+    }
+}

@@ -1,0 +1,85 @@
+/// A minimal INI reader: `[section]` headers, `key = value` lines, `#` and `;` comments on their own line.
+/// Keys are case-sensitive; a later duplicate wins. Values are trimmed; quotes are not special.
+public struct IniFile: Sendable {
+    /// One `[section]` and its keys.
+    public struct Section: Sendable {
+        public let name: String
+        public var values: [String: String]
+    }
+
+    public private(set) var sections: [Section] = []
+
+    /// A syntax error with its line number.
+    public struct ParseError: Error, CustomStringConvertible {
+        public let line: Int
+        public let reason: String
+        public var description: String { "line \(line): \(reason)" }
+    }
+
+    public init(parsing text: String) throws(ParseError) {
+        var number = 0
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            number += 1
+            let line = rawLine.trimmingWhitespace()
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if line.hasPrefix("[") {
+                guard line.hasSuffix("]"), line.count > 2 else {
+                    throw ParseError(line: number, reason: "section header must look like [name]")
+                }
+                sections.append(Section(name: String(line.dropFirst().dropLast()).trimmingWhitespace(), values: [:]))
+                continue
+            }
+            guard let equals = line.firstIndex(of: "=") else {
+                throw ParseError(line: number, reason: "expected key = value")
+            }
+            guard !sections.isEmpty else {
+                throw ParseError(line: number, reason: "key outside any [section]")
+            }
+            let key = line[..<equals].trimmingWhitespace()
+            let value = line[line.index(after: equals)...].trimmingWhitespace()
+            guard !key.isEmpty else { throw ParseError(line: number, reason: "empty key") }
+            sections[sections.count - 1].values[key] = value
+        }
+    }
+
+    /// The first section with this name.
+    public func section(_ name: String) -> Section? { sections.first { $0.name == name } }
+
+    /// Replaces the section `name` in `text` with `lines` (appending it when absent), keeping every other
+    /// line, comment and blank as it was.
+    public static func replacingSection(_ name: String, in text: String, with lines: [String]) -> String {
+        var output: [Substring] = []
+        var skipping = false
+        var replaced = false
+        let block = (["[\(name)]"] + lines).map { Substring($0) }
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingWhitespace()
+            if trimmed.hasPrefix("[") {
+                if trimmed == "[\(name)]" {
+                    skipping = true
+                    if !replaced { output.append(contentsOf: block + [""]); replaced = true }
+                    continue
+                }
+                skipping = false
+            }
+            if !skipping { output.append(line) }
+        }
+        if !replaced {
+            while let last = output.last, last.trimmingWhitespace().isEmpty { output.removeLast() }
+            output.append("")
+            output.append(contentsOf: block)
+        }
+        var result = output.joined(separator: "\n")
+        if !result.hasSuffix("\n") { result += "\n" }
+        return result
+    }
+}
+
+extension StringProtocol {
+    func trimmingWhitespace() -> String {
+        let text = String(self)
+        guard let first = text.firstIndex(where: { !$0.isWhitespace }),
+              let last = text.lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return String(text[first...last])
+    }
+}

@@ -1,0 +1,195 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import FerryCrypto
+import FerryPosix
+import FerryTransport
+import FerryWire
+import Foundation
+import Logging
+import Synchronization
+
+/// ferryd's core: a listening socket whose accept loop runs on a Dispatch queue and hands every
+/// connection to a thread of its own.
+///
+/// A thread per connection means a client that is idle, slow or stalled only ever holds up itself:
+/// nothing waits for a shared pool. Every wait on a socket is bounded by a timeout from the
+/// configuration, so no thread sleeps forever.
+public final class Server: Sendable {
+    public let configuration: ServerConfiguration
+    let users: UserStore
+    let logger: Logger
+    let digests = DigestCache()
+    /// Key for the fake SCRAM credentials of unknown users: fresh per process.
+    let unknownUserSecret = SecureRandom.bytes(32)
+    private let sharedRoot: ShareRoot
+    private let userRoots: [String: ShareRoot]
+    private let listener: ListeningSocket
+    private let acceptQueue = DispatchQueue(label: "ferryd.accept")
+    private let sessions = DispatchGroup()
+
+    /// Dispatch sources may be used from any thread; this box lets one sit in Sendable state.
+    private final class AcceptSource: @unchecked Sendable {
+        let source: any DispatchSourceRead
+        init(_ source: any DispatchSourceRead) { self.source = source }
+    }
+
+    private struct State {
+        var source: AcceptSource?
+        var connections: [ObjectIdentifier: ConnectionHandle] = [:]
+        var perAddress: [String: Int] = [:]
+        var stopping = false
+    }
+    private let state = Mutex(State())
+
+    /// Stack size of connection threads: deep enough for JSON decoding, small enough for thousands of sessions.
+    static let threadStackSize = 512 * 1024
+
+    /// Opens the roots and binds the listening socket; call ``start()`` to accept.
+    public init(configuration: ServerConfiguration, users: UserStore, logger: Logger) throws {
+        self.configuration = configuration
+        self.users = users
+        self.logger = logger
+        do {
+            sharedRoot = try ShareRoot(path: configuration.root)
+        } catch {
+            throw ServerError("cannot open root \(configuration.root): \(error.reason)")
+        }
+        var roots: [String: ShareRoot] = [:]
+        for name in users.names {
+            guard let path = users[name]?.root else { continue }
+            do { roots[name] = try ShareRoot(path: path) } catch {
+                throw ServerError("cannot open root \(path) of user \(name): \(error.reason)")
+            }
+        }
+        userRoots = roots
+        do {
+            listener = try ListeningSocket(host: configuration.host, port: configuration.port)
+        } catch {
+            throw ServerError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
+    }
+
+    /// The address actually bound (its port is the real one when 0 was configured).
+    public var localAddress: SocketAddress { listener.localAddress }
+
+    /// The root a user works in.
+    func root(for user: UserRecord) -> ShareRoot { userRoots[user.name] ?? sharedRoot }
+
+    /// Removes temporary files a crash left behind, then starts accepting connections.
+    public func start() {
+        for root in [sharedRoot] + Array(userRoots.values) {
+            let removed = TemporaryFile.sweep(root: root.directory)
+            if removed > 0 { logger.info("removed \(removed) temporary file(s) left by an earlier run") }
+        }
+        let source = DispatchSource.makeReadSource(fileDescriptor: listener.descriptor.rawValue, queue: acceptQueue)
+        source.setEventHandler { [self] in acceptPending() }
+        source.setCancelHandler { [listener] in listener.close() }
+        state.withLock { $0.source = AcceptSource(source) }
+        source.resume()
+        logger.info("listening on \(localAddress), serving \(configuration.root)")
+    }
+
+    /// Number of open connections.
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    /// Stops accepting, lets commands in flight finish within the configured grace, ends the rest,
+    /// waits for every connection thread, and removes temporary files. Blocks until done.
+    public func shutdown() {
+        let handles = state.withLock { state -> [ConnectionHandle] in
+            state.stopping = true
+            state.source?.source.cancel()
+            state.source = nil
+            return Array(state.connections.values)
+        }
+        logger.info("shutting down: \(handles.count) connection(s) open")
+        handles.forEach { $0.drain() }
+        if sessions.wait(timeout: .now() + .milliseconds(Int(configuration.shutdownGrace.milliseconds))) == .timedOut {
+            let remaining = state.withLock { Array($0.connections.values) }
+            logger.warning("ending \(remaining.count) connection(s) still busy after the grace period")
+            remaining.forEach { $0.terminate() }
+            _ = sessions.wait(timeout: .now() + .seconds(5))
+        }
+        for root in [sharedRoot] + Array(userRoots.values) {
+            TemporaryFile.sweep(root: root.directory)
+        }
+        logger.info("stopped")
+    }
+
+    // MARK: accepting
+
+    private func acceptPending() {
+        while true {
+            let socket: Socket
+            do {
+                guard let accepted = try listener.accept() else { return }
+                socket = accepted
+            } catch {
+                switch error.code {
+                case ECONNABORTED, EPROTO, EPERM:
+                    continue
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    pauseAccepting(because: error)
+                    return
+                default:
+                    logger.error("accept failed: \(error)")
+                    pauseAccepting(because: error)
+                    return
+                }
+            }
+            admit(socket)
+        }
+    }
+
+    /// Out of descriptors or memory: stop listening for a moment instead of spinning on a ready socket.
+    private func pauseAccepting(because error: PosixError) {
+        guard let paused = state.withLock({ $0.source }) else { return }
+        logger.warning("accept paused for 100 ms: \(error.reason)")
+        paused.source.suspend()
+        acceptQueue.asyncAfter(deadline: .now() + .milliseconds(100)) { paused.source.resume() }
+    }
+
+    private func admit(_ socket: Socket) {
+        let address = socket.peer?.host ?? "unknown"
+        let handle = ConnectionHandle(socket: socket, address: address)
+        let refusal: String? = state.withLock { state in
+            if state.stopping { return "server is shutting down" }
+            if state.connections.count >= configuration.maxConnections {
+                return "server is at its limit of \(configuration.maxConnections) connections"
+            }
+            if state.perAddress[address, default: 0] >= configuration.maxConnectionsPerAddress {
+                return "too many connections from \(address)"
+            }
+            state.connections[ObjectIdentifier(handle)] = handle
+            state.perAddress[address, default: 0] += 1
+            return nil
+        }
+        if let refusal {
+            logger.warning("refused \(socket.peer?.description ?? address): \(refusal)")
+            // A fresh socket's send buffer is empty, so this small frame cannot block.
+            try? MessageChannel(socket: socket).send(.error(ErrorReply(.busy, refusal)), timeout: .zero)
+            socket.close()
+            return
+        }
+        sessions.enter()
+        let thread = Thread { [self] in
+            Session(server: self, handle: handle).run()
+            socket.close()
+            state.withLock { state in
+                state.connections[ObjectIdentifier(handle)] = nil
+                state.perAddress[address, default: 1] -= 1
+                if state.perAddress[address] == 0 { state.perAddress[address] = nil }
+            }
+            sessions.leave()
+        }
+        thread.stackSize = Self.threadStackSize
+        thread.start()
+    }
+}
+
+/// A reason ferryd cannot start, for one line on stderr.
+public struct ServerError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,34 @@
+import FerryWire
+
+/// Everything ferryd can be told, with a default for each. config.ini maps onto it key by key
+/// (see README.md for the table).
+public struct ServerConfiguration: Sendable {
+    /// Address to listen on. Loopback by default: exposing ferryd is a decision, not an accident.
+    public var host = "127.0.0.1"
+    /// TCP port; 0 picks a free one (tests).
+    public var port = 8912
+    /// The directory served, absolute.
+    public var root: String
+    /// Bytes per read, write or sendfile of a body. 256 KiB measured best on loopback (docs/PERFORMANCE.md).
+    public var chunkSize = 256 * 1024
+    /// Simultaneous connections at most; more are refused with `busy`.
+    public var maxConnections = 2048
+    /// Simultaneous connections from one address at most.
+    public var maxConnectionsPerAddress = 1024
+    /// Time from connect to a completed login.
+    public var loginTimeout: Duration = .seconds(30)
+    /// Time a logged-in session may sit between commands.
+    public var idleTimeout: Duration = .seconds(600)
+    /// Time a transfer may go without any progress.
+    public var stallTimeout: Duration = .seconds(60)
+    /// Delay before answering a failed login.
+    public var failedLoginDelay: Duration = .seconds(1)
+    /// On SIGINT/SIGTERM, how long transfers in flight may take to finish.
+    public var shutdownGrace: Duration = .seconds(5)
+    /// The largest frame accepted from a client.
+    public var maxFrameLength = Frame.maximumLength
+    /// Entries one `ls` returns at most.
+    public var maxListEntries = 100_000
+
+    public init(root: String) { self.root = root }
+}

@@ -1,0 +1,74 @@
+import FerryCrypto
+import FerryPosix
+import FerryTransport
+import FerryWire
+import Foundation
+
+extension Session {
+    /// Runs the SCRAM-SHA-256 exchange within the login timeout. Returns the user on success, nil after a
+    /// failed login (already answered with `auth_failed`, after the configured delay) or a `bye`.
+    ///
+    /// An unknown user gets fake credentials derived from a per-process secret, so the exchange looks the
+    /// same as for a real user with a wrong password, and fails the same way after the same delay.
+    func authenticate() throws -> UserRecord? {
+        let deadline = ContinuousClock.now + configuration.loginTimeout
+        func remaining() throws -> Duration {
+            let left = deadline - .now
+            if left <= .zero { throw TimeoutError(operation: "login (\(configuration.loginTimeout.formattedSeconds) s)") }
+            return left
+        }
+        while true {
+            switch try channel.receive(timeout: remaining()) {
+            case .authStart(let start):
+                guard start.mechanism == Hello.scramSHA256 else {
+                    try reply(.error(ErrorReply(.unsupported, "authentication mechanism \"\(start.mechanism)\" is not supported; use \(Hello.scramSHA256)")))
+                    continue
+                }
+                return try exchange(start.message, remaining: remaining)
+            case .bye:
+                return nil
+            default:
+                try reply(.error(ErrorReply(.notAuthenticated, "log in first")))
+            }
+        }
+    }
+
+    private func exchange(_ clientFirstText: String, remaining: () throws -> Duration) throws -> UserRecord? {
+        let clientFirst: ScramClientFirst
+        do {
+            clientFirst = try ScramClientFirst.parse(clientFirstText)
+        } catch {
+            try reply(.error(ErrorReply(.badRequest, "malformed SCRAM client-first message: \(error)")))
+            throw ChannelClosed()
+        }
+        let name = clientFirst.username
+        let known = UserRecord.isValidName(name) ? server.users[name] : nil
+        let credentials = known?.credentials
+            ?? ScramServer.fakeCredentials(for: name, secret: server.unknownUserSecret)
+        let scram = ScramServer(clientFirst: clientFirst, credentials: credentials)
+        try reply(.authChallenge(AuthMessage(message: scram.serverFirstMessage)))
+
+        guard case .authFinish(let finish) = try channel.receive(timeout: remaining()) else {
+            try reply(.error(ErrorReply(.badRequest, "expected auth_finish")))
+            throw ChannelClosed()
+        }
+        do {
+            let serverFinal = try scram.serverFinalMessage(clientFinal: finish.message)
+            guard let user = known else { throw ScramError.invalidProof }
+            try reply(.authOK(AuthOK(message: serverFinal, user: user.name, readOnly: user.readOnly)))
+            logger.info("login \(user.name)\(user.readOnly ? " (read-only)" : "")")
+            return user
+        } catch let error as ScramError {
+            logger.warning("login failed for \(Self.loggable(name)): \(known == nil ? "unknown user" : "\(error)")")
+            Thread.sleep(forTimeInterval: Double(configuration.failedLoginDelay.milliseconds) / 1000)
+            try reply(.error(ErrorReply(.authFailed, "wrong user name or password")))
+            return nil
+        }
+    }
+
+    /// A user name as it may appear in a log line: escaped, and cut at 64 characters.
+    static func loggable(_ name: String) -> String {
+        let cut = name.count > 64 ? String(name.prefix(64)) + "…" : name
+        return cut.debugDescription
+    }
+}

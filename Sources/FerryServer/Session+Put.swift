@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FerryCrypto
+import FerryPosix
+import FerryWire
+
+extension Session {
+    /// `put`: checks everything that can be checked before a byte moves (permission, path, what is there
+    /// now, space), answers `ready`, receives the body into a hidden temporary file while hashing it,
+    /// and only when size and MD5 match, fsyncs it and renames it over the final name. Until that
+    /// rename an existing file of that name is untouched; on any failure the temporary file is removed.
+    func put(_ request: PutRequest, root: ShareRoot) throws {
+        guard let user, !user.readOnly else {
+            throw ErrorReply(.permissionDenied, "your account is read-only")
+        }
+        let path = try SharePath(parsing: request.path)
+        guard !path.isRoot else { throw ErrorReply(.isDirectory, "is a directory") }
+        guard request.size <= UInt64(Int64.max) else { throw ErrorReply(.tooLarge, "size out of range") }
+        guard let expectedMD5 = [UInt8](hexString: request.md5), expectedMD5.count == 16 else {
+            throw ErrorReply(.badRequest, "md5 must be 32 hex digits")
+        }
+        let location = try root.locate(path, followFinal: false)
+        let target = location.path
+        try checkReplaceable(location)
+        let available: UInt64
+        do { available = try File.availableSpace(in: location.parent) } catch { throw ErrorReply(posix: error) }
+        guard request.size <= available else {
+            throw ErrorReply(.tooLarge, "\(request.size) bytes do not fit in the \(available) bytes free on the server")
+        }
+        let temporaryName = TemporaryFile.makeName()
+        let temporary: Descriptor
+        do {
+            temporary = try File.createExclusive(temporaryName, in: location.parent)
+        } catch {
+            throw ErrorReply(posix: error)
+        }
+        var renamed = false
+        defer {
+            if !renamed { try? File.remove(temporaryName, in: location.parent) }
+        }
+
+        let started = ContinuousClock.now
+        try reply(.ready)
+        let digest = Digest(.md5)
+        var writeError: PosixError?
+        try withChunkBuffer { buffer in
+            try channel.receiveBody(length: request.size, buffer: buffer, timeout: configuration.stallTimeout) { bytes in
+                // After a failed write the rest of the body is still read, so the stream stays in step
+                // and the client gets a proper error instead of a reset.
+                guard writeError == nil else { return }
+                do throws(PosixError) {
+                    try File.write(temporary, bytes)
+                    digest.update(bytes)
+                } catch {
+                    writeError = error
+                }
+            }
+        }
+        if let writeError { throw ErrorReply(posix: writeError) }
+        let md5 = digest.finalize()
+        guard md5 == expectedMD5 else {
+            throw ErrorReply(.checksumMismatch, "received data has MD5 \(md5.hexString), not \(request.md5); nothing was stored")
+        }
+        do {
+            try File.sync(temporary)
+            try checkReplaceable(location)
+            try File.rename(temporaryName, to: location.name, in: location.parent)
+            renamed = true
+            try File.syncDirectory(location.parent)
+            if let status = try? FileStatus.of(temporary) {
+                server.digests.store(request.md5, for: status)
+            }
+        } catch let error as PosixError {
+            throw ErrorReply(posix: error)
+        }
+        try reply(.stored(Stored(path: target.description, size: request.size, md5: request.md5)))
+        logTransfer("put", path: target, bytes: request.size, md5: request.md5, since: started)
+    }
+
+    /// Only a regular file (or nothing) may be replaced: never a directory, symlink, FIFO or device.
+    private func checkReplaceable(_ location: ShareRoot.Location) throws(ErrorReply) {
+        let status: FileStatus
+        do {
+            status = try FileStatus.of(location.name, in: location.parent)
+        } catch {
+            if error.code == ENOENT { return }
+            throw ErrorReply(posix: error)
+        }
+        switch status.kind {
+        case .file: return
+        case .directory: throw ErrorReply(.isDirectory, "is a directory")
+        case .symlink: throw ErrorReply(.permissionDenied, "is a symlink; refusing to replace it")
+        default: throw ErrorReply(.permissionDenied, "not a regular file")
+        }
+    }
+}

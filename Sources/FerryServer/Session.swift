@@ -1,0 +1,119 @@
+import FerryCrypto
+import FerryPosix
+import FerryTransport
+import FerryWire
+import Foundation
+import Logging
+
+/// One client's conversation, run on the connection's own thread: hello, login, then a loop that
+/// dispatches each command to its handler until the client says bye, goes quiet, or breaks the protocol.
+///
+/// A handler that throws ``ErrorReply`` has refused one request: the reply is sent and the session goes
+/// on. Anything else thrown (a broken connection, a framing violation, a timeout) ends the session.
+final class Session {
+    let server: Server
+    let handle: ConnectionHandle
+    let channel: MessageChannel
+    var logger: Logger
+    var user: UserRecord?
+    var configuration: ServerConfiguration { server.configuration }
+
+    init(server: Server, handle: ConnectionHandle) {
+        self.server = server
+        self.handle = handle
+        channel = MessageChannel(socket: handle.socket, maximumFrameLength: server.configuration.maxFrameLength)
+        logger = server.logger
+        logger[metadataKey: "peer"] = "\(handle.socket.peer?.description ?? handle.address)"
+    }
+
+    func run() {
+        logger.info("connected")
+        let started = ContinuousClock.now
+        do {
+            try channel.send(.hello(Hello(
+                server: "ferryd/\(FerryVersion.current)", auth: [Hello.scramSHA256], chunkSize: configuration.chunkSize
+            )), timeout: configuration.stallTimeout)
+            guard let user = try authenticate() else { return close(started, reason: "not logged in") }
+            self.user = user
+            logger[metadataKey: "user"] = "\(user.name)"
+            try serveCommands(root: server.root(for: user))
+            close(started, reason: "bye")
+        } catch let error as ChannelClosed {
+            close(started, reason: error.description)
+        } catch let error as TimeoutError {
+            try? channel.send(.error(ErrorReply(.timeout, "\(error)")), timeout: .milliseconds(100))
+            close(started, reason: "\(error)")
+        } catch let error as WireError {
+            try? channel.send(.error(ErrorReply(error.code, error.description)), timeout: .milliseconds(100))
+            close(started, reason: "protocol violation: \(error)")
+        } catch {
+            close(started, reason: "\(error)")
+        }
+    }
+
+    private func close(_ started: ContinuousClock.Instant, reason: String) {
+        let seconds = (ContinuousClock.now - started).formattedSeconds
+        logger.info("disconnected after \(seconds) s: \(reason)")
+    }
+
+    // MARK: commands
+
+    private func serveCommands(root: ShareRoot) throws {
+        while true {
+            let message: Message
+            do {
+                message = try channel.receive(timeout: configuration.idleTimeout)
+            } catch let error as WireError {
+                guard case .malformedMessage = error else { throw error }
+                // The frame itself was whole, so the stream is still in step: refuse it and go on.
+                logger.notice("bad request: \(error)")
+                try reply(.error(ErrorReply(.badRequest, error.description)))
+                continue
+            } catch let error as TimeoutError {
+                throw TimeoutError(operation: "a command (idle for \(configuration.idleTimeout.formattedSeconds) s; \(error))")
+            }
+            guard handle.beginCommand() else { return }
+            do {
+                switch message {
+                case .list(let request): try list(request, root: root)
+                case .stat(let request): try stat(request, root: root)
+                case .get(let request): try get(request, root: root)
+                case .put(let request): try put(request, root: root)
+                case .bye: return
+                case .authStart, .authFinish:
+                    throw ErrorReply(.badRequest, "already logged in")
+                default:
+                    throw ErrorReply(.badRequest, "unexpected message \"\(message.type)\"")
+                }
+            } catch let refusal as ErrorReply {
+                logger.notice("\(message.type) refused: \(refusal.code): \(refusal.message)")
+                try reply(.error(refusal))
+            }
+            guard handle.endCommand() else { return }
+        }
+    }
+
+    /// Sends a reply, waiting no longer than the stall timeout for the client to take it.
+    func reply(_ message: Message) throws {
+        try channel.send(message, timeout: configuration.stallTimeout)
+    }
+}
+
+extension WireError {
+    /// The error code a violation is reported with.
+    var code: ErrorCode {
+        switch self {
+        case .frameTooLarge: .tooLarge
+        default: .badRequest
+        }
+    }
+}
+
+extension Duration {
+    /// Seconds with two decimals, for logs.
+    var formattedSeconds: String {
+        let (seconds, attoseconds) = components
+        let value = Double(seconds) + Double(attoseconds) / 1e18
+        return String(format: "%.2f", value)
+    }
+}

@@ -1,0 +1,56 @@
+/// The server's first frame: protocol version and how to authenticate.
+public struct Hello: Codable, Equatable, Sendable {
+    /// The protocol version this server speaks; see docs/PROTOCOL.md.
+    public var protocolVersion: Int
+    /// Name and version of the server software, for logs.
+    public var server: String
+    /// Authentication mechanisms offered, best first. Version 1 offers "SCRAM-SHA-256".
+    public var auth: [String]
+    /// The chunk size the server streams bodies in; informative.
+    public var chunkSize: Int
+
+    public init(protocolVersion: Int = Hello.currentVersion, server: String, auth: [String], chunkSize: Int) {
+        self.protocolVersion = protocolVersion
+        self.server = server
+        self.auth = auth
+        self.chunkSize = chunkSize
+    }
+
+    /// The protocol version this code speaks.
+    public static let currentVersion = 1
+    /// The one mechanism of version 1.
+    public static let scramSHA256 = "SCRAM-SHA-256"
+
+    enum CodingKeys: String, CodingKey {
+        case protocolVersion = "protocol", server, auth, chunkSize = "chunk_size"
+    }
+}
+
+/// Client → server: the SCRAM client-first-message.
+public struct AuthStart: Codable, Equatable, Sendable {
+    public var mechanism: String
+    public var message: String
+    public init(mechanism: String, message: String) {
+        self.mechanism = mechanism
+        self.message = message
+    }
+}
+
+/// Server → client: the SCRAM server-first-message (or the client-final for AuthFinish): one SCRAM text.
+public struct AuthMessage: Codable, Equatable, Sendable {
+    public var message: String
+    public init(message: String) { self.message = message }
+}
+
+/// Server → client: login succeeded; carries the SCRAM server-final-message for the client to verify.
+public struct AuthOK: Codable, Equatable, Sendable {
+    public var message: String
+    public var user: String
+    public var readOnly: Bool
+    public init(message: String, user: String, readOnly: Bool) {
+        self.message = message
+        self.user = user
+        self.readOnly = readOnly
+    }
+    enum CodingKeys: String, CodingKey { case message, user, readOnly = "read_only" }
+}

@@ -1,0 +1,45 @@
+/// A request naming one path inside the user's root ("" or "." is the root itself).
+public struct PathRequest: Codable, Equatable, Sendable {
+    public var path: String
+    public init(path: String) { self.path = path }
+}
+
+/// One directory entry as `ls` and `stat` report it.
+public struct Entry: Codable, Equatable, Sendable {
+    /// The kinds an entry can be; "other" covers FIFOs, sockets and devices.
+    public enum Kind: String, Codable, Sendable {
+        case file, directory, symlink, other
+    }
+    public var name: String
+    public var kind: Kind
+    /// Bytes, for files; 0 for the rest.
+    public var size: UInt64
+    /// Modification time in whole seconds since 1970-01-01 UTC.
+    public var mtime: Int64
+
+    public init(name: String, kind: Kind, size: UInt64, mtime: Int64) {
+        self.name = name
+        self.kind = kind
+        self.size = size
+        self.mtime = mtime
+    }
+}
+
+/// Server → client: part of a directory listing. `more` is true on every part but the last.
+public struct Listing: Codable, Equatable, Sendable {
+    public var entries: [Entry]
+    public var more: Bool
+    /// True on the last part when the server stopped at its configured maximum of entries.
+    public var truncated: Bool?
+    public init(entries: [Entry], more: Bool, truncated: Bool? = nil) {
+        self.entries = entries
+        self.more = more
+        self.truncated = truncated
+    }
+}
+
+/// Server → client: the answer to `stat`.
+public struct EntryReply: Codable, Equatable, Sendable {
+    public var entry: Entry
+    public init(entry: Entry) { self.entry = entry }
+}

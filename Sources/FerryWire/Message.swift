@@ -1,0 +1,143 @@
+import Foundation
+
+/// Every message of the protocol. On the wire each is one JSON object whose "type" names the case and
+/// whose other keys are the payload's fields.
+public enum Message: Equatable, Sendable {
+    case hello(Hello)
+    case authStart(AuthStart)
+    case authChallenge(AuthMessage)
+    case authFinish(AuthMessage)
+    case authOK(AuthOK)
+    case list(PathRequest)
+    case listing(Listing)
+    case stat(PathRequest)
+    case entry(EntryReply)
+    case get(PathRequest)
+    case file(FileHeader)
+    case put(PutRequest)
+    case ready
+    case stored(Stored)
+    case bye
+    case error(ErrorReply)
+
+    /// The value of the "type" key.
+    public var type: String {
+        switch self {
+        case .hello: "hello"
+        case .authStart: "auth_start"
+        case .authChallenge: "auth_challenge"
+        case .authFinish: "auth_finish"
+        case .authOK: "auth_ok"
+        case .list: "ls"
+        case .listing: "listing"
+        case .stat: "stat"
+        case .entry: "entry"
+        case .get: "get"
+        case .file: "file"
+        case .put: "put"
+        case .ready: "ready"
+        case .stored: "stored"
+        case .bye: "bye"
+        case .error: "error"
+        }
+    }
+}
+
+extension Message: Codable {
+    private enum TypeKey: String, CodingKey { case type }
+
+    public init(from decoder: any Decoder) throws {
+        let type = try decoder.container(keyedBy: TypeKey.self).decode(String.self, forKey: .type)
+        switch type {
+        case "hello": self = .hello(try Hello(from: decoder))
+        case "auth_start": self = .authStart(try AuthStart(from: decoder))
+        case "auth_challenge": self = .authChallenge(try AuthMessage(from: decoder))
+        case "auth_finish": self = .authFinish(try AuthMessage(from: decoder))
+        case "auth_ok": self = .authOK(try AuthOK(from: decoder))
+        case "ls": self = .list(try PathRequest(from: decoder))
+        case "listing": self = .listing(try Listing(from: decoder))
+        case "stat": self = .stat(try PathRequest(from: decoder))
+        case "entry": self = .entry(try EntryReply(from: decoder))
+        case "get": self = .get(try PathRequest(from: decoder))
+        case "file": self = .file(try FileHeader(from: decoder))
+        case "put": self = .put(try PutRequest(from: decoder))
+        case "ready": self = .ready
+        case "stored": self = .stored(try Stored(from: decoder))
+        case "bye": self = .bye
+        case "error": self = .error(try ErrorReply(from: decoder))
+        default: throw WireError.malformedMessage("unknown message type \"\(type)\"")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: TypeKey.self)
+        try container.encode(type, forKey: .type)
+        switch self {
+        case .hello(let payload): try payload.encode(to: encoder)
+        case .authStart(let payload): try payload.encode(to: encoder)
+        case .authChallenge(let payload), .authFinish(let payload): try payload.encode(to: encoder)
+        case .authOK(let payload): try payload.encode(to: encoder)
+        case .list(let payload), .stat(let payload), .get(let payload): try payload.encode(to: encoder)
+        case .listing(let payload): try payload.encode(to: encoder)
+        case .entry(let payload): try payload.encode(to: encoder)
+        case .file(let payload): try payload.encode(to: encoder)
+        case .put(let payload): try payload.encode(to: encoder)
+        case .stored(let payload): try payload.encode(to: encoder)
+        case .error(let payload): try payload.encode(to: encoder)
+        case .ready, .bye: break
+        }
+    }
+}
+
+/// Turns messages into frame payloads and back. One per connection: the coders are reused, not shared.
+public struct MessageCoder {
+    private let encoder: JSONEncoder
+    private let decoder = JSONDecoder()
+
+    public init() {
+        encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    }
+
+    /// The JSON payload of `message` (without the length prefix).
+    public func encode(_ message: Message) -> [UInt8] {
+        do {
+            return Array(try encoder.encode(message))
+        } catch {
+            preconditionFailure("a Message always encodes: \(error)")
+        }
+    }
+
+    /// The whole frame for `message`: length prefix and JSON.
+    public func frame(_ message: Message) -> [UInt8] {
+        Frame.encode(encode(message))
+    }
+
+    /// Parses one frame payload. Anything but a JSON object of a known type with well-typed fields is refused.
+    public func decode(_ payload: [UInt8]) throws(WireError) -> Message {
+        guard payload.first == UInt8(ascii: "{") else {
+            throw WireError.malformedMessage("a frame must hold one JSON object")
+        }
+        do {
+            return try decoder.decode(Message.self, from: Data(payload))
+        } catch let error as WireError {
+            throw error
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw WireError.malformedMessage("missing field \"\(key.stringValue)\"")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw WireError.malformedMessage("wrong type for \(Self.fieldName(context))")
+        } catch let DecodingError.valueNotFound(_, context) {
+            throw WireError.malformedMessage("null for \(Self.fieldName(context))")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw WireError.malformedMessage(context.codingPath.isEmpty
+                ? "not valid JSON" : "invalid value for \(Self.fieldName(context))")
+        } catch {
+            throw WireError.malformedMessage("not valid JSON")
+        }
+    }
+
+    private static func fieldName(_ context: DecodingError.Context) -> String {
+        let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+        return path.isEmpty ? "the message" : "field \"\(path)\""
+    }
+}

@@ -1,0 +1,40 @@
+/// Server → client: a file follows. Exactly `size` raw bytes come right after this frame.
+public struct FileHeader: Codable, Equatable, Sendable {
+    /// The file's name (last path component).
+    public var name: String
+    public var size: UInt64
+    /// Lowercase hex MD5 of the whole body.
+    public var md5: String
+    /// Modification time in whole seconds since the epoch.
+    public var mtime: Int64
+    public init(name: String, size: UInt64, md5: String, mtime: Int64) {
+        self.name = name
+        self.size = size
+        self.md5 = md5
+        self.mtime = mtime
+    }
+}
+
+/// Client → server: upload `size` bytes to `path`, whose MD5 is `md5`. The body follows only after `ready`.
+public struct PutRequest: Codable, Equatable, Sendable {
+    public var path: String
+    public var size: UInt64
+    public var md5: String
+    public init(path: String, size: UInt64, md5: String) {
+        self.path = path
+        self.size = size
+        self.md5 = md5
+    }
+}
+
+/// Server → client: the upload was verified, synced and renamed into place.
+public struct Stored: Codable, Equatable, Sendable {
+    public var path: String
+    public var size: UInt64
+    public var md5: String
+    public init(path: String, size: UInt64, md5: String) {
+        self.path = path
+        self.size = size
+        self.md5 = md5
+    }
+}

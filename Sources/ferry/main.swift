@@ -1,0 +1,163 @@
+import ArgumentParser
+import FerryClient
+import FerryPosix
+import FerryWire
+import Foundation
+
+/// `ferry`: the Ferry client, one command at a time or as an interactive shell.
+struct Ferry: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ferry",
+        abstract: "Fetch and send files to a ferryd server, verified by MD5.",
+        version: FerryVersion.current,
+        subcommands: [List.self, Get.self, Put.self, ShellCommand.self],
+        defaultSubcommand: ShellCommand.self
+    )
+}
+
+/// Options every command takes.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .long, help: "Server host name or address.")
+    var host = "127.0.0.1"
+
+    @Option(name: .long, help: "Server port.")
+    var port = 8912
+
+    @Option(name: .long, help: "User name (default: $FERRY_USER, else your login name).")
+    var user: String?
+
+    @Flag(name: [.short, .long], help: "No progress line or summary.")
+    var quiet = false
+
+    @Option(name: .long, help: "Seconds to wait for the server before giving up.")
+    var timeout = 60.0
+
+    /// Connects and logs in, or prints why not and exits non-zero.
+    func open() throws -> ClientSession {
+        let environment = ProcessInfo.processInfo.environment
+        let name = user ?? environment["FERRY_USER"] ?? NSUserName()
+        let session = attempt { () throws(ClientError) in
+            try ClientSession.connect(host: host, port: port, timeout: .milliseconds(Int64(timeout * 1000)))
+        }
+        guard let password = environment["FERRY_PASSWORD"] ?? promptForPassword(name) else {
+            fail("no password: set FERRY_PASSWORD or run ferry from a terminal")
+        }
+        attempt { () throws(ClientError) in try session.login(user: name, password: password) }
+        return session
+    }
+
+    var progress: (any TransferProgress)? { quiet ? nil : ProgressLine() }
+
+    private func promptForPassword(_ name: String) -> String? {
+        guard Terminal.isTerminal(Terminal.standardInput) else { return nil }
+        return Terminal.readSecret(prompt: "\(name)@\(host)'s password: ")
+    }
+}
+
+/// Runs a client operation; on failure prints one line, "ferry: what: why", and exits 1.
+func attempt<T>(_ context: String = "", _ body: () throws(ClientError) -> T) -> T {
+    do {
+        return try body()
+    } catch {
+        let what = context.isEmpty ? "" : context + ": "
+        let why = error.code == .notFound ? "no such file or directory on the server" : error.message
+        fail(what + why)
+    }
+}
+
+func fail(_ message: String) -> Never {
+    Terminal.write("ferry: \(message)\n", to: Terminal.standardError)
+    Glibc.exit(1)
+}
+
+/// Removes the hidden files of downloads in progress when interrupted, then exits as a shell expects.
+func installInterruptCleanup() {
+    Posix.ignoreSIGPIPE()
+    Signals.onTermination { signal in
+        PartialFiles.removeAll()
+        Terminal.write("\n", to: Terminal.standardError)
+        Signals.exitImmediately(128 + signal)
+    }
+}
+
+extension Ferry {
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List a remote directory.")
+        @OptionGroup var options: ConnectionOptions
+        @Argument(help: "Remote directory (default: your root).")
+        var path = ""
+
+        func run() throws {
+            installInterruptCleanup()
+            let session = try options.open()
+            let listing = attempt("ls \(path)") { () throws(ClientError) in try session.list(path) }
+            ListingFormat.lines(listing.entries).forEach { print($0) }
+            if listing.truncated { print("(listing cut short by the server's limit)") }
+            session.close()
+        }
+    }
+
+    struct Get: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "get", abstract: "Download a file, verified by MD5.")
+        @OptionGroup var options: ConnectionOptions
+        @Argument(help: "Remote file.")
+        var remote: String
+        @Argument(help: "Local file or existing directory (default: the download directory).")
+        var local: String?
+        @Option(name: .long, help: "Download directory when LOCAL is not given.")
+        var dir = "downloads"
+
+        func run() throws {
+            installInterruptCleanup()
+            let session = try options.open()
+            let progress = options.progress
+            attempt("get \(remote)") { () throws(ClientError) in
+                let destination = try LocalDestination.resolve(remote: remote, local: local, downloadDirectory: dir)
+                _ = try session.download(remote, to: destination, progress: progress)
+            }
+            session.close()
+        }
+    }
+
+    struct Put: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "put", abstract: "Upload a file, verified by MD5.")
+        @OptionGroup var options: ConnectionOptions
+        @Argument(help: "Local file.")
+        var local: String
+        @Argument(help: "Remote path (default: the local file's name in your root).")
+        var remote: String?
+
+        func run() throws {
+            installInterruptCleanup()
+            let session = try options.open()
+            let progress = options.progress
+            attempt("put \(local)") { () throws(ClientError) in
+                guard let name = LocalDestination.fileName(forRemote: local) else { throw ClientError("does not name a file") }
+                _ = try session.upload(local, to: remote ?? name, progress: progress)
+            }
+            session.close()
+        }
+    }
+
+    struct ShellCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "shell", abstract: "Interactive prompt (the default).")
+        @OptionGroup var options: ConnectionOptions
+        @Option(name: .long, help: "Download directory for get without a local path.")
+        var dir = "downloads"
+
+        func run() throws {
+            installInterruptCleanup()
+            let session = try options.open()
+            let downloads = dir.hasPrefix("/") ? dir : FileManager.default.currentDirectoryPath + "/" + dir
+            let shell = Shell(
+                session: session, downloadDirectory: downloads, progress: options.progress,
+                interactive: Terminal.isTerminal(Terminal.standardInput)
+            )
+            let status = shell.run()
+            session.close()
+            if status != 0 { throw ExitCode(status) }
+        }
+    }
+}
+
+Ferry.main()

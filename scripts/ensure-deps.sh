@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what building Ferry needs and a fresh Debian machine may lack: OpenSSL's headers and pkg-config.
+# As root it runs apt-get; otherwise it prints the command to run.
+set -euo pipefail
+
+missing=()
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+if ! pkg-config --exists libcrypto 2>/dev/null; then missing+=(libssl-dev); fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+    echo "ensure-deps: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+    echo "ensure-deps: missing ${missing[*]}; run: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
