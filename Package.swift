@@ -55,6 +55,7 @@ let package = Package(
         .testTarget(name: "FerryWireTests", dependencies: ["FerryWire"]),
         .testTarget(name: "FerryCryptoTests", dependencies: ["FerryCrypto"]),
         .testTarget(name: "FerryServerTests", dependencies: ["FerryServer", "FerryPosix", "FerryWire"]),
+        .testTarget(name: "FerryClientTests", dependencies: ["FerryClient", "FerryWire"]),
         .testTarget(
             name: "FerryIntegrationTests",
             dependencies: ["FerryServer", "FerryClient", "FerryPosix", "FerryWire", "FerryCrypto", "FerryTransport"]

@@ -10,8 +10,7 @@ struct Ferry: ParsableCommand {
         commandName: "ferry",
         abstract: "Fetch and send files to a ferryd server, verified by MD5.",
         version: FerryVersion.current,
-        subcommands: [List.self, Get.self, Put.self, ShellCommand.self],
-        defaultSubcommand: ShellCommand.self
+        subcommands: [List.self, Get.self, Put.self, ShellCommand.self]
     )
 }
 
@@ -160,4 +159,29 @@ extension Ferry {
     }
 }
 
-Ferry.main()
+/// `ferry [--host H] [--port P] [--user U] COMMAND …` puts connection options before the command, as
+/// ssh and sftp do; ArgumentParser wants a subcommand's options after its name, so move them there.
+/// With no command at all, `ferry [options]` opens the shell.
+func commandFirst(_ arguments: [String]) -> [String] {
+    let commands: Set = ["ls", "get", "put", "shell", "help"]
+    let takesValue: Set = ["--host", "--port", "--user", "--timeout", "--dir"]
+    var leading: [String] = []
+    var index = 0
+    while index < arguments.count {
+        let argument = arguments[index]
+        if commands.contains(argument) {
+            return [argument] + leading + arguments[(index + 1)...]
+        }
+        guard argument.hasPrefix("-"), argument != "--" else { return arguments }
+        if ["-h", "--help", "--version"].contains(argument) { return arguments }
+        leading.append(argument)
+        if takesValue.contains(argument), index + 1 < arguments.count {
+            leading.append(arguments[index + 1])
+            index += 1
+        }
+        index += 1
+    }
+    return ["shell"] + leading
+}
+
+Ferry.main(commandFirst(Array(CommandLine.arguments.dropFirst())))

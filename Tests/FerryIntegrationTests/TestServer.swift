@@ -1,0 +1,89 @@
+import FerryClient
+import FerryCrypto
+import FerryPosix
+@testable import FerryServer
+import Foundation
+import Logging
+
+/// A real ferryd on 127.0.0.1, port 0, serving a fresh temporary directory, with two users:
+/// "alice" (read-write) and "reader" (read-only), both with password "secret".
+/// Next to the share sits a config.ini with a secret in it, which no client may ever read.
+final class TestServer {
+    static let password = "secret"
+    let directory: URL
+    let share: URL
+    let server: Server
+
+    init(configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+        Posix.ignoreSIGPIPE()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-test-\(UUID().uuidString)")
+        share = directory.appendingPathComponent("share")
+        try FileManager.default.createDirectory(at: share, withIntermediateDirectories: true)
+        try "secret = do-not-leak\n".write(to: directory.appendingPathComponent("config.ini"), atomically: true, encoding: .utf8)
+        var configuration = ServerConfiguration(root: share.path)
+        configuration.port = 0
+        configuration.failedLoginDelay = .milliseconds(200)
+        configuration.shutdownGrace = .milliseconds(500)
+        configure(&configuration)
+        let users = UserStore([
+            UserRecord(name: "alice", credentials: Self.credentials),
+            UserRecord(name: "reader", credentials: Self.credentials, readOnly: true),
+        ])
+        var logger = Logger(label: "ferryd-test")
+        logger.logLevel = .warning
+        server = try Server(configuration: configuration, users: users, logger: logger)
+        server.start()
+    }
+
+    /// Derived once: PBKDF2 is deliberately slow.
+    static let credentials = ScramCredentials.derive(
+        password: password, salt: SecureRandom.bytes(16), iterations: ScramCredentials.minimumIterations
+    )
+
+    var port: Int { server.localAddress.port }
+
+    /// A logged-in client session.
+    func login(_ user: String = "alice", password: String = TestServer.password) throws -> ClientSession {
+        let session = try ClientSession.connect(host: "127.0.0.1", port: port, timeout: .seconds(30))
+        try session.login(user: user, password: password)
+        return session
+    }
+
+    func url(_ relative: String) -> URL { share.appendingPathComponent(relative) }
+
+    /// Names in a share directory, hidden ones included.
+    func names(in relative: String = "") throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: url(relative).path).sorted()
+    }
+
+    deinit {
+        server.shutdown()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// A scratch directory for the client's side of a test, removed at deinit.
+final class LocalDirectory {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-local-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    var path: String { url.path }
+    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
+    func names() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: path).sorted() }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// `count` bytes from the kernel's random source.
+func randomBytes(_ count: Int) throws -> Data {
+    let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom"))
+    defer { try? handle.close() }
+    var data = Data()
+    data.reserveCapacity(count)
+    while data.count < count {
+        guard let chunk = try handle.read(upToCount: min(1 << 20, count - data.count)), !chunk.isEmpty else { break }
+        data.append(chunk)
+    }
+    return data
+}
