@@ -167,7 +167,7 @@ struct FrameDecoderTests {
         #expect(!decoder.hasPartialFrame)
     }
 
-    @Test("many megabytes of frames in odd-sized appends stay in order across buffer compaction")
+    @Test("hundreds of kilobytes of frames in odd-sized appends stay in order across buffer compaction")
     func longStream() throws {
         let payloads = (0..<200).map { payload(1 + ($0 * 997) % 4000, seed: UInt8(truncatingIfNeeded: $0)) }
         let stream = payloads.flatMap(Frame.encode)

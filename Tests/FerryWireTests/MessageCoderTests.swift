@@ -1,0 +1,229 @@
+import FerryWire
+import Testing
+
+private let md5Hex = "900150983cd24fb0d6963f7d28e17f72"
+
+/// One value of every case, some with awkward contents (unicode, slashes, quotes, extremes).
+private let everyMessage: [Message] = [
+    .hello(Hello(server: "ferryd 0.1.0", auth: [Hello.scramSHA256], chunkSize: 262_144)),
+    .hello(Hello(protocolVersion: 7, server: "", auth: [], chunkSize: 0)),
+    .authStart(AuthStart(mechanism: "SCRAM-SHA-256", message: "n,,n=demo,r=rOprNGfwEbeRWgbNEkqO")),
+    .authChallenge(AuthMessage(message: "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")),
+    .authFinish(AuthMessage(message: "c=biws,r=abc,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")),
+    .authOK(AuthOK(message: "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=", user: "demo", readOnly: false)),
+    .authOK(AuthOK(message: "v=x", user: "guest", readOnly: true)),
+    .list(PathRequest(path: "")),
+    .list(PathRequest(path: "docs/報告 \"final\" (1).txt")),
+    .listing(Listing(entries: [], more: false)),
+    .listing(Listing(entries: [
+        Entry(name: "a.txt", kind: .file, size: 3, mtime: 1_700_000_000),
+        Entry(name: "dir", kind: .directory, size: 0, mtime: -1),
+        Entry(name: "link", kind: .symlink, size: 0, mtime: 0),
+        Entry(name: "fifo", kind: .other, size: 0, mtime: Int64.max),
+    ], more: true)),
+    .listing(Listing(entries: [Entry(name: "z", kind: .file, size: UInt64.max, mtime: Int64.min)], more: false, truncated: true)),
+    .listing(Listing(entries: [], more: false, truncated: false)),
+    .stat(PathRequest(path: "a/b")),
+    .entry(EntryReply(entry: Entry(name: "b", kind: .file, size: 42, mtime: 1))),
+    .get(PathRequest(path: "dir/b.txt")),
+    .file(FileHeader(name: "b.txt", size: 1 << 40, md5: md5Hex, mtime: 1_700_000_123)),
+    .put(PutRequest(path: "up/new.bin", size: 0, md5: "d41d8cd98f00b204e9800998ecf8427e")),
+    .ready,
+    .stored(Stored(path: "up/new.bin", size: 12, md5: md5Hex)),
+    .bye,
+    .error(ErrorReply(.notFound, "no such file or directory")),
+    .error(ErrorReply(ErrorCode(rawValue: "something_new"), "a code this client does not know")),
+]
+
+private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+@Suite("MessageCoder")
+struct MessageCoderTests {
+    @Test("every message round-trips through encode and decode", arguments: everyMessage)
+    func roundTrip(message: Message) throws {
+        let coder = MessageCoder()
+        let payload = coder.encode(message)
+        #expect(payload.first == UInt8(ascii: "{"))
+        #expect(text(payload).contains("\"type\":\"\(message.type)\""))
+        #expect(try coder.decode(payload) == message)
+    }
+
+    @Test("every message round-trips as a whole frame", arguments: everyMessage)
+    func frameRoundTrip(message: Message) throws {
+        let coder = MessageCoder()
+        var decoder = FrameDecoder()
+        decoder.append(coder.frame(message))
+        let payload = try #require(try decoder.nextFrame())
+        #expect(try coder.decode(payload) == message)
+        #expect(decoder.bufferedCount == 0)
+    }
+
+    @Test("the type names are the documented ones")
+    func typeNames() {
+        let names = everyMessage.map(\.type)
+        for name in ["hello", "auth_start", "auth_challenge", "auth_finish", "auth_ok", "ls", "listing",
+                     "stat", "entry", "get", "file", "put", "ready", "stored", "bye", "error"] {
+            #expect(names.contains(name), "no message encodes as \(name)")
+        }
+        #expect(Message.list(PathRequest(path: "x")).type == "ls")
+    }
+
+    @Test("exact JSON of some messages: snake_case keys, sorted, slashes unescaped", arguments: [
+        (Message.hello(Hello(server: "ferryd 0.1.0", auth: ["SCRAM-SHA-256"], chunkSize: 262_144)),
+         #"{"auth":["SCRAM-SHA-256"],"chunk_size":262144,"protocol":1,"server":"ferryd 0.1.0","type":"hello"}"#),
+        (.authOK(AuthOK(message: "v=abc", user: "demo", readOnly: true)),
+         #"{"message":"v=abc","read_only":true,"type":"auth_ok","user":"demo"}"#),
+        (.list(PathRequest(path: "a/b")), #"{"path":"a/b","type":"ls"}"#),
+        (.ready, #"{"type":"ready"}"#),
+        (.bye, #"{"type":"bye"}"#),
+        (.error(ErrorReply(.permissionDenied, "nope")), #"{"code":"permission_denied","message":"nope","type":"error"}"#),
+        (.listing(Listing(entries: [], more: false)), #"{"entries":[],"more":false,"type":"listing"}"#),
+        (.listing(Listing(entries: [], more: false, truncated: true)),
+         #"{"entries":[],"more":false,"truncated":true,"type":"listing"}"#),
+        (.put(PutRequest(path: "x", size: 5, md5: "m")), #"{"md5":"m","path":"x","size":5,"type":"put"}"#),
+        (.entry(EntryReply(entry: Entry(name: "d", kind: .directory, size: 0, mtime: 9))),
+         #"{"entry":{"kind":"directory","mtime":9,"name":"d","size":0},"type":"entry"}"#),
+    ])
+    func exactJSON(message: Message, json: String) {
+        #expect(text(MessageCoder().encode(message)) == json)
+    }
+
+    @Test("documented JSON as a peer would write it decodes", arguments: [
+        (#"{"type":"hello","protocol":1,"server":"ferryd 0.1.0","auth":["SCRAM-SHA-256"],"chunk_size":262144}"#,
+         Message.hello(Hello(protocolVersion: 1, server: "ferryd 0.1.0", auth: ["SCRAM-SHA-256"], chunkSize: 262_144))),
+        (#"{"type":"auth_start","mechanism":"SCRAM-SHA-256","message":"n,,n=demo,r=x"}"#,
+         .authStart(AuthStart(mechanism: "SCRAM-SHA-256", message: "n,,n=demo,r=x"))),
+        (#"{"type":"auth_ok","message":"v=x","user":"guest","read_only":true}"#,
+         .authOK(AuthOK(message: "v=x", user: "guest", readOnly: true))),
+        (#"{"type":"ls","path":"."}"#, .list(PathRequest(path: "."))),
+        (#"{"type":"get","path":"a\/b"}"#, .get(PathRequest(path: "a/b"))),
+        (#"{"type":"ready"}"#, .ready),
+        (#"{"type":"bye"}   "#, .bye),
+        (#"{"type":"listing","entries":[{"name":"a","kind":"file","size":1,"mtime":2}],"more":false}"#,
+         .listing(Listing(entries: [Entry(name: "a", kind: .file, size: 1, mtime: 2)], more: false))),
+        (#"{"type":"file","name":"n","size":18446744073709551615,"md5":"m","mtime":-5}"#,
+         .file(FileHeader(name: "n", size: UInt64.max, md5: "m", mtime: -5))),
+        (#"{"type":"error","code":"busy","message":"too many connections"}"#,
+         .error(ErrorReply(.busy, "too many connections"))),
+    ])
+    func decodesDocumentedJSON(json: String, expected: Message) throws {
+        #expect(try MessageCoder().decode(Array(json.utf8)) == expected)
+    }
+
+    @Test("unknown extra keys are ignored", arguments: [
+        (#"{"type":"get","path":"x","future":{"a":[1,2,{"b":null}]},"zz":1.5}"#, Message.get(PathRequest(path: "x"))),
+        (#"{"compress":"zstd","type":"bye"}"#, .bye),
+        (#"{"type":"ready","size":"not even a number"}"#, .ready),
+        (#"{"type":"listing","entries":[{"name":"a","kind":"file","size":1,"mtime":2,"mode":420}],"more":true,"cursor":"abc"}"#,
+         .listing(Listing(entries: [Entry(name: "a", kind: .file, size: 1, mtime: 2)], more: true))),
+    ])
+    func extraKeysIgnored(json: String, expected: Message) throws {
+        #expect(try MessageCoder().decode(Array(json.utf8)) == expected)
+    }
+
+    @Test("an error code this client does not know still decodes")
+    func unknownErrorCode() throws {
+        let json = #"{"type":"error","code":"quota_exceeded","message":"over quota"}"#
+        let message = try MessageCoder().decode(Array(json.utf8))
+        guard case .error(let reply) = message else {
+            Issue.record("decoded as \(message)")
+            return
+        }
+        #expect(reply.code == ErrorCode(rawValue: "quota_exceeded"))
+        #expect(reply.code.description == "quota_exceeded")
+        #expect(reply.code != .internal)
+        #expect(reply.message == "over quota")
+    }
+
+    @Test("known error codes have their documented strings")
+    func errorCodeStrings() {
+        let codes: [(ErrorCode, String)] = [
+            (.badRequest, "bad_request"), (.notAuthenticated, "not_authenticated"), (.authFailed, "auth_failed"),
+            (.notFound, "not_found"), (.permissionDenied, "permission_denied"), (.isDirectory, "is_directory"),
+            (.notDirectory, "not_directory"), (.invalidPath, "invalid_path"), (.checksumMismatch, "checksum_mismatch"),
+            (.tooLarge, "too_large"), (.busy, "busy"), (.timeout, "timeout"), (.unsupported, "unsupported"),
+            (.internal, "internal"),
+        ]
+        for (code, raw) in codes { #expect(code.rawValue == raw) }
+        #expect(Set(codes.map(\.0)).count == codes.count)
+    }
+}
+
+/// Payloads a hostile or broken peer might send. Every one must be refused with malformedMessage.
+private let malformed: [(String, [UInt8])] = {
+    var cases: [(String, [UInt8])] = [
+        ("empty payload", []),
+        ("not JSON", Array("hello".utf8)),
+        ("brace then garbage", Array("{garbage".utf8)),
+        ("truncated object", Array(#"{"type":"get","path":"a"#.utf8)),
+        ("invalid UTF-8 in a string", Array(#"{"type":"get","path":""#.utf8) + [0xFF, 0xFE, 0xC0] + Array(#""}"#.utf8)),
+        ("invalid UTF-8 as a key", [UInt8(ascii: "{"), UInt8(ascii: "\""), 0xC3, 0x28] + Array(#"":1,"type":"bye"}"#.utf8)),
+        ("a JSON array", Array(#"[{"type":"bye"}]"#.utf8)),
+        ("a number", Array("42".utf8)),
+        ("null", Array("null".utf8)),
+        ("a string", Array(#""bye""#.utf8)),
+        ("true", Array("true".utf8)),
+        ("leading whitespace", Array(#" {"type":"bye"}"#.utf8)),
+        ("byte order mark", [0xEF, 0xBB, 0xBF] + Array(#"{"type":"bye"}"#.utf8)),
+        ("no type", Array("{}".utf8)),
+        ("type null", Array(#"{"type":null}"#.utf8)),
+        ("type is a number", Array(#"{"type":5}"#.utf8)),
+        ("type is an object", Array(#"{"type":{"name":"bye"}}"#.utf8)),
+        ("unknown type", Array(#"{"type":"rm","path":"x"}"#.utf8)),
+        ("type in the wrong case", Array(#"{"type":"BYE"}"#.utf8)),
+        ("camelCase type", Array(#"{"type":"authStart","mechanism":"m","message":"x"}"#.utf8)),
+        ("size as a string", Array(#"{"type":"put","path":"a","size":"12","md5":"m"}"#.utf8)),
+        ("negative size", Array(#"{"type":"put","path":"a","size":-1,"md5":"m"}"#.utf8)),
+        ("size 1e400", Array(#"{"type":"put","path":"a","size":1e400,"md5":"m"}"#.utf8)),
+        ("size 2^64", Array(#"{"type":"put","path":"a","size":18446744073709551616,"md5":"m"}"#.utf8)),
+        ("size 1.5", Array(#"{"type":"put","path":"a","size":1.5,"md5":"m"}"#.utf8)),
+        ("size null", Array(#"{"type":"put","path":"a","size":null,"md5":"m"}"#.utf8)),
+        ("size true", Array(#"{"type":"put","path":"a","size":true,"md5":"m"}"#.utf8)),
+        ("mtime over Int64", Array(#"{"type":"file","name":"n","size":1,"md5":"m","mtime":9223372036854775808}"#.utf8)),
+        ("missing path for get", Array(#"{"type":"get"}"#.utf8)),
+        ("path null", Array(#"{"type":"get","path":null}"#.utf8)),
+        ("path is an array", Array(#"{"type":"get","path":["a"]}"#.utf8)),
+        ("missing md5 for put", Array(#"{"type":"put","path":"a","size":1}"#.utf8)),
+        ("read_only as a string", Array(#"{"type":"auth_ok","message":"v","user":"u","read_only":"true"}"#.utf8)),
+        ("readOnly in camelCase", Array(#"{"type":"auth_ok","message":"v","user":"u","readOnly":true}"#.utf8)),
+        ("chunkSize in camelCase", Array(#"{"type":"hello","protocol":1,"server":"s","auth":[],"chunkSize":1}"#.utf8)),
+        ("unknown entry kind", Array(#"{"type":"entry","entry":{"name":"a","kind":"socket","size":0,"mtime":0}}"#.utf8)),
+        ("error code as a number", Array(#"{"type":"error","code":404,"message":"m"}"#.utf8)),
+        ("trailing garbage", Array(#"{"type":"bye"}x"#.utf8)),
+        ("two objects", Array(#"{"type":"bye"}{"type":"bye"}"#.utf8)),
+        ("NUL after the object", Array(#"{"type":"bye"}"#.utf8) + [0]),
+    ]
+    cases.append(("10,000 nested [ after type", Array(#"{"type":"#.utf8) + Array(repeating: UInt8(ascii: "["), count: 10_000)))
+    cases.append(("10,000 balanced nested arrays as type",
+                  Array(#"{"type":"#.utf8) + Array(repeating: UInt8(ascii: "["), count: 10_000)
+                      + Array(repeating: UInt8(ascii: "]"), count: 10_000) + [UInt8(ascii: "}")]))
+    cases.append(("10,000 nested objects", Array(repeating: Array(#"{"a":"#.utf8), count: 10_000).flatMap { $0 }))
+    return cases
+}()
+
+@Suite("MessageCoder refuses malformed payloads")
+struct MalformedMessageTests {
+    @Test("malformed payload throws WireError.malformedMessage", arguments: malformed)
+    func refused(name: String, payload: [UInt8]) {
+        let error = #expect(throws: WireError.self, "\(name)") { try MessageCoder().decode(payload) }
+        guard case .malformedMessage(let reason)? = error else {
+            Issue.record("\(name): \(String(describing: error)) is not malformedMessage")
+            return
+        }
+        #expect(!reason.isEmpty)
+    }
+
+    @Test("the reason names the missing or mistyped field")
+    func reasons() {
+        let coder = MessageCoder()
+        #expect(throws: WireError.malformedMessage("missing field \"path\"")) {
+            try coder.decode(Array(#"{"type":"get"}"#.utf8))
+        }
+        #expect(throws: WireError.malformedMessage("unknown message type \"rm\"")) {
+            try coder.decode(Array(#"{"type":"rm"}"#.utf8))
+        }
+        #expect(throws: WireError.malformedMessage("a frame must hold one JSON object")) {
+            try coder.decode(Array("[]".utf8))
+        }
+    }
+}
