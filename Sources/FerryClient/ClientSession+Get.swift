@@ -1,5 +1,6 @@
 import FerryCrypto
 import FerryPosix
+import FerryTransport
 import FerryWire
 
 /// What a finished, verified transfer moved.
@@ -24,7 +25,18 @@ extension ClientSession {
         if let existing = try? FileStatus.of(destination.name, in: directory), existing.kind == .directory {
             throw ClientError("\(destination.path): is a directory")
         }
-        let message = try request(.get(PathRequest(path: remote)))
+        try send(.get(PathRequest(path: remote)))
+        var message = try receive()
+        var announced = false
+        while case .preparing(let preparing) = message {
+            // The server is hashing a large file it has not hashed before.
+            if !announced {
+                progress?.begin(name: destination.name, total: preparing.total, phase: "server checksumming")
+                announced = true
+            }
+            progress?.update(done: preparing.done)
+            message = try receive()
+        }
         guard case .file(let header) = message else { throw unexpected(message) }
         guard let expected = [UInt8](hexString: header.md5), expected.count == 16 else {
             throw ClientError("server sent an invalid MD5 \"\(header.md5)\"")
@@ -49,34 +61,21 @@ extension ClientSession {
 
         let started = ContinuousClock.now
         progress?.begin(name: destination.name, total: header.size, phase: "receiving")
-        let digest = Digest(.md5)
-        var done: UInt64 = 0
-        var writeError: PosixError?
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
-        defer { buffer.deallocate() }
+        let received: BodyReceiver.Outcome
         do {
-            try channel.receiveBody(length: header.size, buffer: buffer, timeout: timeout) { bytes in
-                guard writeError == nil else { return }
-                do throws(PosixError) {
-                    try File.write(file, bytes)
-                } catch {
-                    writeError = error
-                    return
-                }
-                digest.update(bytes)
-                done += UInt64(bytes.count)
-                progress?.update(done: done)
-            }
+            received = try BodyReceiver.receive(
+                from: channel, length: header.size, into: file, chunkSize: chunkSize, timeout: timeout
+            ) { done in progress?.update(done: done) }
         } catch {
             progress?.abandon()
             channel.socket.close()
             throw ClientError("\(ClientError(translating: error).message); nothing was saved")
         }
-        if let writeError {
+        if let writeError = received.writeError {
             progress?.abandon()
             throw ClientError("cannot write \(destination.path): \(writeError.reason); nothing was saved")
         }
-        let md5 = digest.finalize()
+        let md5 = received.md5
         guard md5 == expected else {
             progress?.abandon()
             throw ClientError("checksum mismatch: received MD5 \(md5.hexString), server announced \(header.md5); nothing was saved",

@@ -73,7 +73,7 @@ public final class ProgressLine: TransferProgress {
         let percent = "\(Int(fraction * 100))%"
         let eta = rate > 0 && rate.isFinite ? ByteFormat.duration(Double(total - min(done, total)) / rate) : "--:--"
         let tail = "  \(pad(percent, 4))  \(ByteFormat.size(done)) / \(ByteFormat.size(total))  \(ByteFormat.rate(rate))  ETA \(eta)"
-        let label = phase == "checksumming" ? "\(name) (checksumming)" : name
+        let label = phase == "receiving" || phase == "sending" ? name : "\(name) (\(phase))"
         let barWidth = max(10, min(30, width - tail.count - 24))
         let filled = Int(fraction * Double(barWidth))
         let bar = "[" + String(repeating: "=", count: filled)

@@ -1,7 +1,8 @@
 /// Receives a transfer's progress. The client library calls it; the `ferry` tool draws it.
 public protocol TransferProgress: AnyObject {
-    /// A transfer of `total` bytes named `name` begins (`phase` is "checksumming" while a local file is
-    /// hashed before upload, else "sending" or "receiving").
+    /// A phase of a transfer of `total` bytes named `name` begins: "checksumming" while a local file is
+    /// hashed before upload, "server checksumming" while the server hashes before a download, then
+    /// "sending" or "receiving".
     func begin(name: String, total: UInt64, phase: String)
     /// `done` bytes of the current phase are through.
     func update(done: UInt64)

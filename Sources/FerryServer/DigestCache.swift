@@ -40,10 +40,14 @@ public final class DigestCache: Sendable {
         }
     }
 
-    /// The MD5 of `file`, from the cache or by reading it through `buffer`.
+    /// The MD5 of `file`, from the cache or by reading it through `buffer`, calling `progress` with the
+    /// bytes hashed so far after each chunk when it has to read.
     ///
     /// A file that changes while it is read is not cached: its size or time will differ afterwards.
-    public func md5(of file: Descriptor, status: FileStatus, buffer: UnsafeMutableRawBufferPointer) throws(PosixError) -> String {
+    public func md5(
+        of file: Descriptor, status: FileStatus, buffer: UnsafeMutableRawBufferPointer,
+        progress: (UInt64) throws -> Void = { _ in }
+    ) throws -> String {
         if let cached = lookup(status) { return cached }
         let digest = Digest(.md5)
         var offset: Int64 = 0
@@ -52,6 +56,7 @@ public final class DigestCache: Sendable {
             if count == 0 { break }
             digest.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
             offset += Int64(count)
+            try progress(UInt64(offset))
         }
         let md5 = digest.finalize().hexString
         if let after = try? FileStatus.of(file), after == status, offset == status.size {

@@ -21,8 +21,10 @@ public final class Server: Sendable {
     let users: UserStore
     let logger: Logger
     let digests = DigestCache()
-    /// Key for the fake SCRAM credentials of unknown users: fresh per process.
-    let unknownUserSecret = SecureRandom.bytes(32)
+    /// Key for the fake SCRAM credentials of unknown users.
+    let unknownUserSecret: [UInt8]
+    /// Iterations offered to unknown users: the same as real ones, so the count tells nothing.
+    let unknownUserIterations: Int
     private let sharedRoot: ShareRoot
     private let userRoots: [String: ShareRoot]
     private let listener: ListeningSocket
@@ -51,6 +53,7 @@ public final class Server: Sendable {
         self.configuration = configuration
         self.users = users
         self.logger = logger
+        (unknownUserSecret, unknownUserIterations) = Self.unknownUserParameters(users)
         do {
             sharedRoot = try ShareRoot(path: configuration.root)
         } catch {
@@ -69,6 +72,18 @@ public final class Server: Sendable {
         } catch {
             throw ServerError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
+    }
+
+    /// A secret derived from the users' own secret keys, so that an unknown name gets the same fake salt
+    /// across restarts, as a real user's salt stays the same; and the iteration count real users have.
+    static func unknownUserParameters(_ users: UserStore) -> (secret: [UInt8], iterations: Int) {
+        let records = users.names.compactMap { users[$0] }
+        guard !records.isEmpty else { return (SecureRandom.bytes(32), ScramCredentials.minimumIterations) }
+        var material: [UInt8] = Array("ferry unknown-user secret".utf8)
+        for record in records { material += record.credentials.serverKey + record.credentials.storedKey }
+        let counts = Dictionary(grouping: records.map(\.credentials.iterations), by: { $0 })
+        let iterations = counts.max { $0.value.count < $1.value.count }?.key ?? ScramCredentials.minimumIterations
+        return (Digest.hash(.sha256, material), iterations)
     }
 
     /// The address actually bound (its port is the real one when 0 was configured).

@@ -43,8 +43,9 @@ extension Session {
         }
         let name = clientFirst.username
         let known = UserRecord.isValidName(name) ? server.users[name] : nil
-        let credentials = known?.credentials
+        var credentials = known?.credentials
             ?? ScramServer.fakeCredentials(for: name, secret: server.unknownUserSecret)
+        if known == nil { credentials.iterations = server.unknownUserIterations }
         let scram = ScramServer(clientFirst: clientFirst, credentials: credentials)
         try reply(.authChallenge(AuthMessage(message: scram.serverFirstMessage)))
 

@@ -25,15 +25,22 @@ extension Session {
         default: throw ErrorReply(.permissionDenied, "not a regular file")
         }
         let started = ContinuousClock.now
-        let md5 = try withChunkBuffer { buffer throws(ErrorReply) in
-            do throws(PosixError) {
-                return try server.digests.md5(of: file, status: status, buffer: buffer)
-            } catch {
+        let size = UInt64(status.size)
+        var lastNotice = started
+        let md5 = try withChunkBuffer { buffer in
+            do {
+                return try server.digests.md5(of: file, status: status, buffer: buffer) { done in
+                    // Hashing a large file takes a while: say so about once a second.
+                    if ContinuousClock.now - lastNotice >= .seconds(1) {
+                        lastNotice = .now
+                        try reply(.preparing(Preparing(done: done, total: size)))
+                    }
+                }
+            } catch let error as PosixError {
                 throw ErrorReply(posix: error)
             }
         }
-        let size = UInt64(status.size)
-        try reply(.file(FileHeader(name: location.name, size: size, md5: md5, mtime: status.modificationTime)))
+        try reply(.file(FileHeader(name: path.name, size: size, md5: md5, mtime: status.modificationTime)))
         try channel.sendBody(file: file, length: size, chunkSize: configuration.chunkSize, timeout: configuration.stallTimeout)
         logTransfer("get", path: location.path, bytes: size, md5: md5, since: started)
     }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import FerryCrypto
 import FerryPosix
+import FerryTransport
 import FerryWire
 
 extension Session {
@@ -42,25 +43,16 @@ extension Session {
 
         let started = ContinuousClock.now
         try reply(.ready)
-        let digest = Digest(.md5)
-        var writeError: PosixError?
-        try withChunkBuffer { buffer in
-            try channel.receiveBody(length: request.size, buffer: buffer, timeout: configuration.stallTimeout) { bytes in
-                // After a failed write the rest of the body is still read, so the stream stays in step
-                // and the client gets a proper error instead of a reset.
-                guard writeError == nil else { return }
-                do throws(PosixError) {
-                    try File.write(temporary, bytes)
-                    digest.update(bytes)
-                } catch {
-                    writeError = error
-                }
-            }
-        }
-        if let writeError { throw ErrorReply(posix: writeError) }
-        let md5 = digest.finalize()
-        guard md5 == expectedMD5 else {
-            throw ErrorReply(.checksumMismatch, "received data has MD5 \(md5.hexString), not \(request.md5); nothing was stored")
+        // After a failed write the rest of the body is still read, so the stream stays in step and
+        // the client gets a proper error instead of a reset.
+        let received = try BodyReceiver.receive(
+            from: channel, length: request.size, into: temporary,
+            chunkSize: configuration.chunkSize, timeout: configuration.stallTimeout
+        )
+        if let writeError = received.writeError { throw ErrorReply(posix: writeError) }
+        let md5 = expectedMD5.hexString
+        guard received.md5 == expectedMD5 else {
+            throw ErrorReply(.checksumMismatch, "received data has MD5 \(received.md5.hexString), not \(md5); nothing was stored")
         }
         do {
             try File.sync(temporary)
@@ -69,13 +61,13 @@ extension Session {
             renamed = true
             try File.syncDirectory(location.parent)
             if let status = try? FileStatus.of(temporary) {
-                server.digests.store(request.md5, for: status)
+                server.digests.store(md5, for: status)
             }
         } catch let error as PosixError {
             throw ErrorReply(posix: error)
         }
-        try reply(.stored(Stored(path: target.description, size: request.size, md5: request.md5)))
-        logTransfer("put", path: target, bytes: request.size, md5: request.md5, since: started)
+        try reply(.stored(Stored(path: target.description, size: request.size, md5: md5)))
+        logTransfer("put", path: target, bytes: request.size, md5: md5, since: started)
     }
 
     /// Only a regular file (or nothing) may be replaced: never a directory, symlink, FIFO or device.

@@ -41,14 +41,21 @@ final class Session {
         } catch let error as ChannelClosed {
             close(started, reason: error.description)
         } catch let error as TimeoutError {
-            try? channel.send(.error(ErrorReply(.timeout, "\(error)")), timeout: .milliseconds(100))
+            lastWord(ErrorReply(.timeout, "\(error)"))
             close(started, reason: "\(error)")
         } catch let error as WireError {
-            try? channel.send(.error(ErrorReply(error.code, error.description)), timeout: .milliseconds(100))
+            lastWord(ErrorReply(error.code, error.description))
             close(started, reason: "protocol violation: \(error)")
         } catch {
             close(started, reason: "\(error)")
         }
+    }
+
+    /// A final error frame before closing, unless the stream is inside a body, where the client would
+    /// take it for file data; then closing is the only signal.
+    private func lastWord(_ reply: ErrorReply) {
+        guard !channel.isInBody else { return }
+        try? channel.send(.error(reply), timeout: .milliseconds(100))
     }
 
     private func close(_ started: ContinuousClock.Instant, reason: String) {

@@ -49,6 +49,10 @@ public final class ShareRoot: Sendable {
                 current = try walk(resolved, original: path)
                 continue
             }
+            if TemporaryFile.isReserved(name) {
+                // Reached through a symlink: uploads in progress are never visible.
+                throw ErrorReply(.notFound, "no such file or directory")
+            }
             let isLast = pending.isEmpty
             let status: FileStatus
             do {

@@ -4,7 +4,8 @@ import FerryWire
 /// One end of a Ferry connection: sends and receives framed messages, and streams the raw bodies that
 /// follow `file` and `put` headers. Used by a single thread at a time.
 ///
-/// Every wait is bounded by the timeout the caller passes, so a silent or stalled peer surfaces as a
+/// Every wait is bounded: a whole message must arrive within the timeout given for it, and a body must
+/// keep making progress within its timeout, so a silent, slow or stalled peer surfaces as a
 /// ``TimeoutError`` rather than a stuck thread.
 public final class MessageChannel {
     /// The underlying connection.
@@ -12,6 +13,10 @@ public final class MessageChannel {
     private var decoder: FrameDecoder
     private let coder = MessageCoder()
     private let frameBuffer: UnsafeMutableRawBufferPointer
+
+    /// True while a body is partly sent or received: no frame may be written then, since the peer
+    /// would read it as file data. After a failure in this state the connection can only be closed.
+    public private(set) var isInBody = false
 
     /// - Parameters:
     ///   - socket: a connected socket; the channel shares its ownership.
@@ -26,49 +31,58 @@ public final class MessageChannel {
 
     /// Sends one message as a frame.
     public func send(_ message: Message, timeout: Duration?) throws {
+        precondition(!isInBody, "a frame cannot be sent in the middle of a body")
         let frame = coder.frame(message)
         try frame.withUnsafeBytes { try socket.write($0, timeout: timeout) }
     }
 
-    /// Receives the next message. Throws ``ChannelClosed`` when the peer closed between frames,
-    /// a ``WireError`` for a framing or format violation, a ``TimeoutError`` when nothing came in time.
+    /// Receives the next message, which must arrive whole within `timeout` (nil: no limit), however
+    /// slowly its bytes trickle in. Throws ``ChannelClosed`` when the peer closed between frames, a
+    /// ``WireError`` for a framing or format violation, a ``TimeoutError`` when the time ran out.
     public func receive(timeout: Duration?) throws -> Message {
+        let deadline = timeout.map { ContinuousClock.now + $0 }
         while true {
             if let payload = try decoder.nextFrame() {
                 return try coder.decode(payload)
             }
-            let count = try socket.read(into: frameBuffer, timeout: timeout)
+            var remaining: Duration?
+            if let deadline {
+                remaining = deadline - .now
+                if remaining! <= .zero { throw TimeoutError(operation: "read a message") }
+            }
+            let count = try socket.read(into: frameBuffer, timeout: remaining)
             if count == 0 {
-                if decoder.hasPartialFrame {
-                    throw WireError.truncated(expected: UInt64(Frame.headerSize), received: UInt64(decoder.bufferedCount))
-                }
+                if decoder.hasPartialFrame { throw WireError.closedInsideFrame }
                 throw ChannelClosed()
             }
             decoder.append(UnsafeRawBufferPointer(rebasing: frameBuffer[..<count]))
         }
     }
 
-    /// Receives exactly `length` body bytes into `buffer`-sized pieces, handing each to `consume` in order.
-    /// Never reads past the body, so the next frame stays on the stream.
-    public func receiveBody(
-        length: UInt64,
-        buffer: UnsafeMutableRawBufferPointer,
-        timeout: Duration?,
-        consume: (UnsafeRawBufferPointer) throws -> Void
-    ) throws {
-        var received: UInt64 = 0
-        while decoder.bufferedCount > 0 && received < length {
-            let piece = decoder.takeBuffered(upTo: Int(min(UInt64(buffer.count), length - received)))
-            try piece.withUnsafeBytes { try consume($0) }
-            received += UInt64(piece.count)
+    /// Marks the start of a body: from here until ``endBody()`` no frame may be sent.
+    public func beginBody() { isInBody = true }
+
+    /// Marks a body as complete; the stream is back between frames.
+    public func endBody() { isInBody = false }
+
+    /// Reads body bytes into `buffer` until it is full or `remaining` bytes have come, whichever is
+    /// less; bytes that arrived with the last frame are used first. Waits at most `timeout` for each
+    /// piece. Returns fewer bytes only when the peer closed the connection: 0 means nothing more will come.
+    public func readBody(into buffer: UnsafeMutableRawBufferPointer, remaining: UInt64, timeout: Duration?) throws -> Int {
+        let want = Int(min(UInt64(buffer.count), remaining))
+        var filled = 0
+        if decoder.bufferedCount > 0 {
+            let piece = decoder.takeBuffered(upTo: want)
+            piece.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            filled = piece.count
         }
-        while received < length {
-            let want = Int(min(UInt64(buffer.count), length - received))
-            let count = try socket.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]), timeout: timeout)
-            if count == 0 { throw WireError.truncated(expected: length, received: received) }
-            try consume(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-            received += UInt64(count)
+        while filled < want {
+            let target = UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<want])
+            let count = try socket.read(into: target, timeout: timeout)
+            if count == 0 { break }
+            filled += count
         }
+        return filled
     }
 
     /// Sends `length` bytes of `file` from offset 0 with sendfile(2), `chunkSize` at a time, calling
@@ -80,6 +94,7 @@ public final class MessageChannel {
         timeout: Duration?,
         progress: (UInt64) -> Void = { _ in }
     ) throws {
+        beginBody()
         var offset: Int64 = 0
         while UInt64(offset) < length {
             let want = Int(min(UInt64(chunkSize), length - UInt64(offset)))
@@ -87,6 +102,7 @@ public final class MessageChannel {
             if sent == 0 { throw FileShrank(expected: length, sent: UInt64(offset)) }
             progress(UInt64(offset))
         }
+        endBody()
     }
 }
 

@@ -48,9 +48,13 @@ public struct ErrorCode: RawRepresentable, Codable, Hashable, Sendable, CustomSt
 public struct ErrorReply: Codable, Equatable, Sendable, Error, CustomStringConvertible {
     public var code: ErrorCode
     public var message: String
+    /// Longest message kept, in characters: a reply that quotes what a client sent must still fit a frame.
+    public static let maximumMessageLength = 1000
+
     public init(_ code: ErrorCode, _ message: String) {
         self.code = code
-        self.message = message
+        self.message = message.count > Self.maximumMessageLength
+            ? String(message.prefix(Self.maximumMessageLength)) + "…" : message
     }
     public var description: String { message }
 }

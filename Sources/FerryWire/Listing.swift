@@ -6,9 +6,14 @@ public struct PathRequest: Codable, Equatable, Sendable {
 
 /// One directory entry as `ls` and `stat` report it.
 public struct Entry: Codable, Equatable, Sendable {
-    /// The kinds an entry can be; "other" covers FIFOs, sockets and devices.
+    /// The kinds an entry can be; "other" covers FIFOs, sockets and devices, and any kind a newer
+    /// server may add, so that an old client still reads the whole listing.
     public enum Kind: String, Codable, Sendable {
         case file, directory, symlink, other
+
+        public init(from decoder: any Decoder) throws {
+            self = Kind(rawValue: try decoder.singleValueContainer().decode(String.self)) ?? .other
+        }
     }
     public var name: String
     public var kind: Kind

@@ -13,6 +13,7 @@ public enum Message: Equatable, Sendable {
     case stat(PathRequest)
     case entry(EntryReply)
     case get(PathRequest)
+    case preparing(Preparing)
     case file(FileHeader)
     case put(PutRequest)
     case ready
@@ -33,6 +34,7 @@ public enum Message: Equatable, Sendable {
         case .stat: "stat"
         case .entry: "entry"
         case .get: "get"
+        case .preparing: "preparing"
         case .file: "file"
         case .put: "put"
         case .ready: "ready"
@@ -59,6 +61,7 @@ extension Message: Codable {
         case "stat": self = .stat(try PathRequest(from: decoder))
         case "entry": self = .entry(try EntryReply(from: decoder))
         case "get": self = .get(try PathRequest(from: decoder))
+        case "preparing": self = .preparing(try Preparing(from: decoder))
         case "file": self = .file(try FileHeader(from: decoder))
         case "put": self = .put(try PutRequest(from: decoder))
         case "ready": self = .ready
@@ -80,6 +83,7 @@ extension Message: Codable {
         case .list(let payload), .stat(let payload), .get(let payload): try payload.encode(to: encoder)
         case .listing(let payload): try payload.encode(to: encoder)
         case .entry(let payload): try payload.encode(to: encoder)
+        case .preparing(let payload): try payload.encode(to: encoder)
         case .file(let payload): try payload.encode(to: encoder)
         case .put(let payload): try payload.encode(to: encoder)
         case .stored(let payload): try payload.encode(to: encoder)

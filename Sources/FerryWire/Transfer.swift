@@ -15,6 +15,20 @@ public struct FileHeader: Codable, Equatable, Sendable {
     }
 }
 
+/// Server → client: the server is still hashing the requested file before it can send the `file`
+/// header. Sent about once a second while that lasts, so the client knows the server is alive and can
+/// show progress; zero or more may precede `file`.
+public struct Preparing: Codable, Equatable, Sendable {
+    /// Bytes hashed so far.
+    public var done: UInt64
+    /// The file's size.
+    public var total: UInt64
+    public init(done: UInt64, total: UInt64) {
+        self.done = done
+        self.total = total
+    }
+}
+
 /// Client → server: upload `size` bytes to `path`, whose MD5 is `md5`. The body follows only after `ready`.
 public struct PutRequest: Codable, Equatable, Sendable {
     public var path: String

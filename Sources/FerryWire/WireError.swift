@@ -6,7 +6,9 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     case frameTooLarge(length: Int, limit: Int)
     /// A payload that is not a JSON object of a known message type with valid fields.
     case malformedMessage(String)
-    /// The stream ended inside a frame or a body.
+    /// The stream ended inside a frame.
+    case closedInsideFrame
+    /// The stream ended inside a body.
     case truncated(expected: UInt64, received: UInt64)
 
     public var description: String {
@@ -14,6 +16,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         case .emptyFrame: "frame of length 0"
         case .frameTooLarge(let length, let limit): "frame of \(length) bytes exceeds the limit of \(limit)"
         case .malformedMessage(let why): "malformed message: \(why)"
+        case .closedInsideFrame: "connection closed in the middle of a frame"
         case .truncated(let expected, let received): "connection closed after \(received) of \(expected) bytes"
         }
     }

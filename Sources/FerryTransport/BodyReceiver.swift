@@ -1,0 +1,53 @@
+import FerryCrypto
+import FerryPosix
+import FerryWire
+
+/// Receives a body of known length into a file while hashing it on a second thread: the receiving
+/// thread reads and writes, the pipeline's thread computes the MD5, and the two overlap.
+public enum BodyReceiver {
+    /// What came of receiving a body.
+    public struct Outcome {
+        /// MD5 of every byte received (also of those that could not be written).
+        public let md5: [UInt8]
+        /// The first write error, if writing failed; the rest of the body was still read, so the
+        /// stream stays in step and a proper error can be sent.
+        public let writeError: PosixError?
+    }
+
+    /// Receives exactly `length` bytes from `channel`, writing them to `file` and hashing them.
+    /// Throws only for connection failures (close, reset, timeout); the channel is then unusable.
+    public static func receive(
+        from channel: MessageChannel,
+        length: UInt64,
+        into file: Descriptor,
+        chunkSize: Int,
+        timeout: Duration?,
+        progress: (UInt64) -> Void = { _ in }
+    ) throws -> Outcome {
+        let pipeline = DigestPipeline(.md5, chunkSize: chunkSize)
+        var received: UInt64 = 0
+        var writeError: PosixError?
+        channel.beginBody()
+        while received < length {
+            let (index, buffer) = pipeline.acquire()
+            let count: Int
+            do {
+                count = try channel.readBody(into: buffer, remaining: length - received, timeout: timeout)
+                if count == 0 { throw WireError.truncated(expected: length, received: received) }
+            } catch {
+                pipeline.release(index)
+                _ = pipeline.finish()
+                throw error
+            }
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+            if writeError == nil {
+                do throws(PosixError) { try File.write(file, bytes) } catch { writeError = error }
+            }
+            pipeline.submit(index, count: count)
+            received += UInt64(count)
+            progress(received)
+        }
+        channel.endBody()
+        return Outcome(md5: pipeline.finish(), writeError: writeError)
+    }
+}
