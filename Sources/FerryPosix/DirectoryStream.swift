@@ -8,14 +8,17 @@ public final class DirectoryStream {
     private var handle: OpaquePointer?
 
     /// Opens a stream over the directory `directory`; the caller keeps its own descriptor.
+    ///
+    /// The stream reads through a new open file description of the same directory, not a dup: a dup
+    /// would share the read position, and two sessions listing one directory would steal each other's
+    /// entries.
     public init(_ directory: Descriptor) throws(PosixError) {
-        let copy = try Posix.call("dup") { Glibc.fcntl(directory.rawValue, F_DUPFD_CLOEXEC, 0) }
+        let copy = try Posix.openat(directory.rawValue, ".", flags: O_RDONLY | O_DIRECTORY)
         guard let dir = fdopendir(copy) else {
             let code = errno
             Posix.close(copy)
             throw PosixError(code: code, function: "fdopendir")
         }
-        rewinddir(dir)
         handle = dir
     }
 

@@ -18,7 +18,7 @@ public struct IniFile: Sendable {
 
     public init(parsing text: String) throws(ParseError) {
         var number = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in Self.lines(text) {
             number += 1
             let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
@@ -42,6 +42,11 @@ public struct IniFile: Sendable {
         }
     }
 
+    /// Lines split at "\n", "\r\n" or "\r", so a file written on Windows reads the same.
+    static func lines(_ text: String) -> [Substring] {
+        text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+    }
+
     /// The first section with this name.
     public func section(_ name: String) -> Section? { sections.first { $0.name == name } }
 
@@ -51,18 +56,33 @@ public struct IniFile: Sendable {
         var output: [Substring] = []
         var skipping = false
         var replaced = false
+        // Comments and blanks met while skipping the old section may introduce the next one: they are
+        // held back and kept if a section header follows them.
+        var heldBack: [Substring] = []
         let block = (["[\(name)]"] + lines).map { Substring($0) }
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in Self.lines(text) {
             let trimmed = line.trimmingWhitespace()
             if trimmed.hasPrefix("[") {
                 if trimmed == "[\(name)]" {
                     skipping = true
+                    heldBack.removeAll()
                     if !replaced { output.append(contentsOf: block + [""]); replaced = true }
                     continue
                 }
+                if skipping {
+                    while let first = heldBack.first, first.trimmingWhitespace().isEmpty { heldBack.removeFirst() }
+                    output.append(contentsOf: heldBack)
+                    heldBack.removeAll()
+                }
                 skipping = false
             }
-            if !skipping { output.append(line) }
+            if !skipping {
+                output.append(line)
+            } else if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix(";") {
+                heldBack.append(line)
+            } else {
+                heldBack.removeAll()
+            }
         }
         if !replaced {
             while let last = output.last, last.trimmingWhitespace().isEmpty { output.removeLast() }

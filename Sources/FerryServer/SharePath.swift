@@ -16,22 +16,24 @@ public struct SharePath: Equatable, Sendable, CustomStringConvertible {
     public init(components: [String]) { self.components = components }
 
     /// Parses a client's path. Throws an `invalid_path` reply saying what is wrong.
+    ///
+    /// Every check works on bytes and scalars, never on Swift `Character`s: a "/" followed by a
+    /// combining mark is one Character but two path bytes to the kernel, and must split the same way.
     public init(parsing raw: String) throws(ErrorReply) {
         guard raw.utf8.count <= Self.maximumBytes else {
             throw ErrorReply(.invalidPath, "path is longer than \(Self.maximumBytes) bytes")
         }
-        guard !raw.hasPrefix("/") else {
+        guard raw.utf8.first != UInt8(ascii: "/") else {
             throw ErrorReply(.invalidPath, "absolute paths are not allowed; paths are relative to your root")
         }
         if let bad = raw.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             throw ErrorReply(.invalidPath, "path contains a control character (U+\(String(bad.value, radix: 16, uppercase: true)))")
         }
-        guard !raw.contains("\\") else {
+        guard !raw.utf8.contains(UInt8(ascii: "\\")) else {
             throw ErrorReply(.invalidPath, "backslashes are not allowed in paths; use /")
         }
         var components: [String] = []
-        for part in raw.split(separator: "/", omittingEmptySubsequences: true) {
-            let name = String(part)
+        for name in Self.components(of: raw) {
             if name == "." { continue }
             if name == ".." {
                 throw ErrorReply(.invalidPath, "\"..\" is not allowed in paths")
@@ -48,6 +50,11 @@ public struct SharePath: Equatable, Sendable, CustomStringConvertible {
             throw ErrorReply(.invalidPath, "path has more than \(Self.maximumComponents) components")
         }
         self.components = components
+    }
+
+    /// `text` split at every "/" byte, empty parts dropped.
+    static func components(of text: String) -> [String] {
+        text.utf8.split(separator: UInt8(ascii: "/")).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// True for the root itself.

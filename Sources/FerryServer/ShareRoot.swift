@@ -71,10 +71,10 @@ public final class ShareRoot: Sendable {
                 }
                 let target: String
                 do { target = try File.symlinkTarget(name, in: current) } catch { throw ErrorReply(posix: error) }
-                guard !target.hasPrefix("/") else {
+                guard target.utf8.first != UInt8(ascii: "/") else {
                     throw ErrorReply(.permissionDenied, "a symlink leads outside your root")
                 }
-                pending = ArraySlice(target.split(separator: "/").map(String.init)) + pending
+                pending = ArraySlice(SharePath.components(of: target)) + pending
                 continue
             }
             if isLast {

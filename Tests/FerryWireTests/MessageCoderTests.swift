@@ -26,6 +26,8 @@ private let everyMessage: [Message] = [
     .stat(PathRequest(path: "a/b")),
     .entry(EntryReply(entry: Entry(name: "b", kind: .file, size: 42, mtime: 1))),
     .get(PathRequest(path: "dir/b.txt")),
+    .preparing(Preparing(done: 0, total: 0)),
+    .preparing(Preparing(done: 1 << 30, total: UInt64.max)),
     .file(FileHeader(name: "b.txt", size: 1 << 40, md5: md5Hex, mtime: 1_700_000_123)),
     .put(PutRequest(path: "up/new.bin", size: 0, md5: "d41d8cd98f00b204e9800998ecf8427e")),
     .ready,
@@ -62,7 +64,7 @@ struct MessageCoderTests {
     func typeNames() {
         let names = everyMessage.map(\.type)
         for name in ["hello", "auth_start", "auth_challenge", "auth_finish", "auth_ok", "ls", "listing",
-                     "stat", "entry", "get", "file", "put", "ready", "stored", "bye", "error"] {
+                     "stat", "entry", "get", "preparing", "file", "put", "ready", "stored", "bye", "error"] {
             #expect(names.contains(name), "no message encodes as \(name)")
         }
         #expect(Message.list(PathRequest(path: "x")).type == "ls")
@@ -81,6 +83,7 @@ struct MessageCoderTests {
         (.listing(Listing(entries: [], more: false, truncated: true)),
          #"{"entries":[],"more":false,"truncated":true,"type":"listing"}"#),
         (.put(PutRequest(path: "x", size: 5, md5: "m")), #"{"md5":"m","path":"x","size":5,"type":"put"}"#),
+        (.preparing(Preparing(done: 1, total: 2)), #"{"done":1,"total":2,"type":"preparing"}"#),
         (.entry(EntryReply(entry: Entry(name: "d", kind: .directory, size: 0, mtime: 9))),
          #"{"entry":{"kind":"directory","mtime":9,"name":"d","size":0},"type":"entry"}"#),
     ])
@@ -121,6 +124,12 @@ struct MessageCoderTests {
         #expect(try MessageCoder().decode(Array(json.utf8)) == expected)
     }
 
+    @Test("an entry kind this client does not know decodes as other")
+    func unknownEntryKind() throws {
+        let json = #"{"type":"entry","entry":{"name":"s","kind":"socket","size":0,"mtime":3}}"#
+        #expect(try MessageCoder().decode(Array(json.utf8)) == .entry(EntryReply(entry: Entry(name: "s", kind: .other, size: 0, mtime: 3))))
+    }
+
     @Test("an error code this client does not know still decodes")
     func unknownErrorCode() throws {
         let json = #"{"type":"error","code":"quota_exceeded","message":"over quota"}"#
@@ -149,8 +158,15 @@ struct MessageCoderTests {
     }
 }
 
+/// A named payload; the name alone is shown in test output.
+struct MalformedPayload: Sendable, CustomTestStringConvertible {
+    let name: String
+    let bytes: [UInt8]
+    var testDescription: String { name }
+}
+
 /// Payloads a hostile or broken peer might send. Every one must be refused with malformedMessage.
-private let malformed: [(String, [UInt8])] = {
+private let malformed: [MalformedPayload] = {
     var cases: [(String, [UInt8])] = [
         ("empty payload", []),
         ("not JSON", Array("hello".utf8)),
@@ -187,7 +203,9 @@ private let malformed: [(String, [UInt8])] = {
         ("read_only as a string", Array(#"{"type":"auth_ok","message":"v","user":"u","read_only":"true"}"#.utf8)),
         ("readOnly in camelCase", Array(#"{"type":"auth_ok","message":"v","user":"u","readOnly":true}"#.utf8)),
         ("chunkSize in camelCase", Array(#"{"type":"hello","protocol":1,"server":"s","auth":[],"chunkSize":1}"#.utf8)),
-        ("unknown entry kind", Array(#"{"type":"entry","entry":{"name":"a","kind":"socket","size":0,"mtime":0}}"#.utf8)),
+        ("entry kind not a string", Array(#"{"type":"entry","entry":{"name":"a","kind":1,"size":0,"mtime":0}}"#.utf8)),
+        ("lone surrogate escape", Array(#"{"type":"get","path":"\ud800"}"#.utf8)),
+        ("preparing without total", Array(#"{"type":"preparing","done":1}"#.utf8)),
         ("error code as a number", Array(#"{"type":"error","code":404,"message":"m"}"#.utf8)),
         ("trailing garbage", Array(#"{"type":"bye"}x"#.utf8)),
         ("two objects", Array(#"{"type":"bye"}{"type":"bye"}"#.utf8)),
@@ -198,16 +216,16 @@ private let malformed: [(String, [UInt8])] = {
                   Array(#"{"type":"#.utf8) + Array(repeating: UInt8(ascii: "["), count: 10_000)
                       + Array(repeating: UInt8(ascii: "]"), count: 10_000) + [UInt8(ascii: "}")]))
     cases.append(("10,000 nested objects", Array(repeating: Array(#"{"a":"#.utf8), count: 10_000).flatMap { $0 }))
-    return cases
+    return cases.map { MalformedPayload(name: $0.0, bytes: $0.1) }
 }()
 
 @Suite("MessageCoder refuses malformed payloads")
 struct MalformedMessageTests {
     @Test("malformed payload throws WireError.malformedMessage", arguments: malformed)
-    func refused(name: String, payload: [UInt8]) {
-        let error = #expect(throws: WireError.self, "\(name)") { try MessageCoder().decode(payload) }
+    func refused(payload: MalformedPayload) {
+        let error = #expect(throws: WireError.self, "\(payload.name)") { try MessageCoder().decode(payload.bytes) }
         guard case .malformedMessage(let reason)? = error else {
-            Issue.record("\(name): \(String(describing: error)) is not malformedMessage")
+            Issue.record("\(payload.name): \(String(describing: error)) is not malformedMessage")
             return
         }
         #expect(!reason.isEmpty)
@@ -225,5 +243,70 @@ struct MalformedMessageTests {
         #expect(throws: WireError.malformedMessage("a frame must hold one JSON object")) {
             try coder.decode(Array("[]".utf8))
         }
+    }
+}
+
+/// Server lines from the examples in docs/PROTOCOL.md: they decode, and re-encode to exactly the same text.
+private let documentedServerLines = [
+    #"{"auth":["SCRAM-SHA-256"],"chunk_size":262144,"protocol":1,"server":"ferryd/0.1.0","type":"hello"}"#,
+    #"{"code":"busy","message":"too many connections from 127.0.0.1","type":"error"}"#,
+    #"{"message":"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096","type":"auth_challenge"}"#,
+    #"{"message":"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=","read_only":false,"type":"auth_ok","user":"user"}"#,
+    #"{"entries":[{"kind":"other","mtime":1795308189,"name":"fifo","size":0},{"kind":"directory","mtime":1795308207,"name":"d32","size":0},{"kind":"file","mtime":1795308189,"name":"hello.txt","size":14},{"kind":"symlink","mtime":1795308189,"name":"link.txt","size":0}],"more":false,"type":"listing"}"#,
+    #"{"code":"not_directory","message":"not a directory","type":"error"}"#,
+    #"{"entry":{"kind":"file","mtime":1795308189,"name":"link.txt","size":14},"type":"entry"}"#,
+    #"{"entry":{"kind":"directory","mtime":1795308189,"name":"/","size":0},"type":"entry"}"#,
+    #"{"md5":"57b259a0176718ee05329985624ca887","mtime":1795308189,"name":"hello.txt","size":14,"type":"file"}"#,
+    #"{"type":"ready"}"#,
+    #"{"md5":"f8a6701de14ec3fcfd9f2fe595e9c9ed","path":"sub/new.txt","size":12,"type":"stored"}"#,
+    #"{"code":"permission_denied","message":"is a symlink; refusing to replace it","type":"error"}"#,
+]
+
+/// Client lines from docs/PROTOCOL.md, written in the client's own key order.
+private let documentedClientLines: [(String, Message)] = [
+    (#"{"type":"auth_start","mechanism":"SCRAM-SHA-256","message":"n,,n=user,r=rOprNGfwEbeRWgbNEkqO"}"#,
+     .authStart(AuthStart(mechanism: "SCRAM-SHA-256", message: "n,,n=user,r=rOprNGfwEbeRWgbNEkqO"))),
+    (#"{"type":"auth_finish","message":"c=biws,r=x,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="}"#,
+     .authFinish(AuthMessage(message: "c=biws,r=x,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="))),
+    (#"{"type":"ls","path":"sub"}"#, .list(PathRequest(path: "sub"))),
+    (#"{"type":"stat","path":"link.txt"}"#, .stat(PathRequest(path: "link.txt"))),
+    (#"{"type":"get","path":"hello.txt"}"#, .get(PathRequest(path: "hello.txt"))),
+    (#"{"type":"put","path":"sub/new.txt","size":12,"md5":"f8a6701de14ec3fcfd9f2fe595e9c9ed"}"#,
+     .put(PutRequest(path: "sub/new.txt", size: 12, md5: "f8a6701de14ec3fcfd9f2fe595e9c9ed"))),
+    (#"{"type":"bye"}"#, .bye),
+]
+
+@Suite("MessageCoder and docs/PROTOCOL.md")
+struct DocumentedTranscriptTests {
+    @Test("server lines decode and re-encode byte for byte", arguments: documentedServerLines)
+    func serverLine(line: String) throws {
+        let coder = MessageCoder()
+        let message = try coder.decode(Array(line.utf8))
+        #expect(String(decoding: coder.encode(message), as: UTF8.self) == line)
+    }
+
+    @Test("client lines decode to the intended message", arguments: documentedClientLines)
+    func clientLine(line: String, expected: Message) throws {
+        #expect(try MessageCoder().decode(Array(line.utf8)) == expected)
+    }
+}
+
+@Suite("ErrorReply")
+struct ErrorReplyTests {
+    @Test("a message up to the limit is kept whole")
+    func shortMessage() {
+        let text = String(repeating: "é", count: ErrorReply.maximumMessageLength)
+        let reply = ErrorReply(.badRequest, text)
+        #expect(reply.message == text)
+        #expect(reply.description == text)
+        #expect(reply.code == .badRequest)
+    }
+
+    @Test("a longer message is cut to the limit and marked, so an error frame always fits")
+    func longMessage() throws {
+        let reply = ErrorReply(.invalidPath, String(repeating: "x", count: 70_000))
+        #expect(reply.message == String(repeating: "x", count: ErrorReply.maximumMessageLength) + "…")
+        let frame = MessageCoder().frame(.error(reply))
+        #expect(frame.count <= Frame.headerSize + Frame.maximumLength)
     }
 }
