@@ -29,6 +29,11 @@ public enum File {
         Descriptor(try Posix.openat(AT_FDCWD, path, flags: O_RDONLY | O_DIRECTORY))
     }
 
+    /// Opens (creating with mode 0640 if needed) a file by path for appending.
+    public static func openForAppending(path: String) throws(PosixError) -> Descriptor {
+        Descriptor(try Posix.openat(AT_FDCWD, path, flags: O_WRONLY | O_APPEND | O_CREAT, mode: 0o640))
+    }
+
     /// Opens a file by path for reading (following symlinks: the path is the local user's own).
     public static func openForReading(path: String) throws(PosixError) -> Descriptor {
         Descriptor(try Posix.openat(AT_FDCWD, path, flags: O_RDONLY | O_NONBLOCK))

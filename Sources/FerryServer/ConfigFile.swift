@@ -42,6 +42,10 @@ public struct ConfigFile: Sendable {
         configuration.shutdownGrace = try reader.duration("shutdown_grace") ?? configuration.shutdownGrace
         configuration.maxFrameLength = try reader.integer("max_header_size", in: 256...65536) ?? configuration.maxFrameLength
         configuration.maxListEntries = try reader.integer("max_list_entries", in: 1...10_000_000) ?? configuration.maxListEntries
+        configuration.banThreshold = try reader.integer("ban_threshold", in: 0...1_000_000) ?? configuration.banThreshold
+        configuration.banWindow = try reader.duration("ban_window") ?? configuration.banWindow
+        configuration.banDuration = try reader.duration("ban_duration") ?? configuration.banDuration
+        configuration.transferLog = reader.string("transfer_log").map { Self.absolute($0, base: base) }
         try reader.rejectUnknown()
         self.configuration = configuration
 

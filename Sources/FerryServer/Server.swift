@@ -21,6 +21,8 @@ public final class Server: Sendable {
     let users: UserStore
     let logger: Logger
     let digests = DigestCache()
+    let loginGuard: LoginGuard
+    let transferLog: TransferLog?
     /// Key for the fake SCRAM credentials of unknown users.
     let unknownUserSecret: [UInt8]
     /// Iterations offered to unknown users: the same as real ones, so the count tells nothing.
@@ -54,6 +56,10 @@ public final class Server: Sendable {
         self.users = users
         self.logger = logger
         (unknownUserSecret, unknownUserIterations) = Self.unknownUserParameters(users)
+        loginGuard = LoginGuard(
+            threshold: configuration.banThreshold, window: configuration.banWindow, duration: configuration.banDuration
+        )
+        transferLog = try configuration.transferLog.map { try TransferLog(path: $0) }
         do {
             sharedRoot = try ShareRoot(path: configuration.root)
         } catch {
@@ -157,6 +163,14 @@ public final class Server: Sendable {
         }
     }
 
+    /// Answers a connection that is not admitted with one error frame and closes it.
+    private func refuse(_ socket: Socket, _ reply: ErrorReply) {
+        logger.warning("refused \(socket.peer?.description ?? "?"): \(reply.message)")
+        // A fresh socket's send buffer is empty, so this small frame cannot block.
+        try? MessageChannel(socket: socket).send(.error(reply), timeout: .zero)
+        socket.close()
+    }
+
     /// Out of descriptors or memory: stop listening for a moment instead of spinning on a ready socket.
     private func pauseAccepting(because error: PosixError) {
         guard let paused = state.withLock({ $0.source }) else { return }
@@ -168,6 +182,10 @@ public final class Server: Sendable {
     private func admit(_ socket: Socket) {
         let address = socket.peer?.host ?? "unknown"
         let handle = ConnectionHandle(socket: socket, address: address)
+        if let remaining = loginGuard.banRemaining(for: address) {
+            refuse(socket, ErrorReply(.banned, "too many failed logins from \(address); try again in \(remaining.components.seconds + 1) s"))
+            return
+        }
         let refusal: String? = state.withLock { state in
             if state.stopping { return "server is shutting down" }
             if state.connections.count >= configuration.maxConnections {
@@ -181,10 +199,7 @@ public final class Server: Sendable {
             return nil
         }
         if let refusal {
-            logger.warning("refused \(socket.peer?.description ?? address): \(refusal)")
-            // A fresh socket's send buffer is empty, so this small frame cannot block.
-            try? MessageChannel(socket: socket).send(.error(ErrorReply(.busy, refusal)), timeout: .zero)
-            socket.close()
+            refuse(socket, ErrorReply(.busy, refusal))
             return
         }
         sessions.enter()

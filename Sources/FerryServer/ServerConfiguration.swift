@@ -29,6 +29,13 @@ public struct ServerConfiguration: Sendable {
     public var maxFrameLength = Frame.maximumLength
     /// Entries one `ls` returns at most.
     public var maxListEntries = 100_000
+    /// Failed logins from one address within `banWindow` that get it banned; 0 disables banning.
+    public var banThreshold = 10
+    public var banWindow: Duration = .seconds(60)
+    /// How long a banned address is refused.
+    public var banDuration: Duration = .seconds(600)
+    /// Where to append one JSON line per transfer; nil for none.
+    public var transferLog: String?
 
     public init(root: String) { self.root = root }
 }

@@ -58,9 +58,13 @@ extension Session {
             guard let user = known else { throw ScramError.invalidProof }
             try reply(.authOK(AuthOK(message: serverFinal, user: user.name, readOnly: user.readOnly)))
             logger.info("login \(user.name)\(user.readOnly ? " (read-only)" : "")")
+            server.loginGuard.recordSuccess(from: handle.address)
             return user
         } catch let error as ScramError {
             logger.warning("login failed for \(Self.loggable(name)): \(known == nil ? "unknown user" : "\(error)")")
+            if server.loginGuard.recordFailure(from: handle.address) {
+                logger.warning("banning \(handle.address) for \(configuration.banDuration.formattedSeconds) s after \(configuration.banThreshold) failed logins")
+            }
             Thread.sleep(forTimeInterval: Double(configuration.failedLoginDelay.milliseconds) / 1000)
             try reply(.error(ErrorReply(.authFailed, "wrong user name or password")))
             return nil

@@ -7,7 +7,7 @@ extension Session {
     /// Only regular files are served; a FIFO or device is refused without ever blocking on it. A read
     /// error after the header has gone cannot be reported in band, so it ends the connection, which the
     /// client sees as a short body.
-    func get(_ request: PathRequest, root: ShareRoot) throws {
+    func get(_ request: PathRequest, root: ShareRoot) throws -> TransferSummary {
         let path = try SharePath(parsing: request.path)
         guard !path.isRoot else { throw ErrorReply(.isDirectory, "is a directory") }
         let location = try root.locate(path, followFinal: true)
@@ -24,9 +24,8 @@ extension Session {
         case .directory: throw ErrorReply(.isDirectory, "is a directory")
         default: throw ErrorReply(.permissionDenied, "not a regular file")
         }
-        let started = ContinuousClock.now
         let size = UInt64(status.size)
-        var lastNotice = started
+        var lastNotice = ContinuousClock.now
         let md5 = try withChunkBuffer { buffer in
             do {
                 return try server.digests.md5(of: file, status: status, buffer: buffer) { done in
@@ -42,7 +41,7 @@ extension Session {
         }
         try reply(.file(FileHeader(name: path.name, size: size, md5: md5, mtime: status.modificationTime)))
         try channel.sendBody(file: file, length: size, chunkSize: configuration.chunkSize, timeout: configuration.stallTimeout)
-        logTransfer("get", path: location.path, bytes: size, md5: md5, since: started)
+        return TransferSummary(path: location.path, bytes: size, md5: md5)
     }
 
     /// Runs `body` with a freshly allocated chunk-sized buffer: the only per-transfer memory.
@@ -52,10 +51,46 @@ extension Session {
         return try body(buffer)
     }
 
-    func logTransfer(_ command: String, path: SharePath, bytes: UInt64, md5: String, since started: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - started
-        let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 1e-6)
-        let rate = Double(bytes) / seconds / 1_048_576
-        logger.info("\(command) \(path) \(bytes) bytes in \(elapsed.formattedSeconds) s (\(Int(rate)) MiB/s) md5 \(md5)")
+}
+
+/// What a finished transfer moved, for the logs.
+struct TransferSummary {
+    let path: SharePath
+    let bytes: UInt64
+    let md5: String
+}
+
+extension Session {
+    /// Runs a get or put, then logs it, finished or failed: a line in the log and, when configured, a
+    /// JSON record in the transfer log. Errors are rethrown unchanged.
+    func transfer(_ command: String, _ requestedPath: String, _ body: () throws -> TransferSummary) throws {
+        let started = ContinuousClock.now
+        let wallClock = TransferLog.timestamp()
+        var summary: TransferSummary?
+        var result = "ok"
+        defer {
+            let elapsed = ContinuousClock.now - started
+            let (seconds, attoseconds) = elapsed.components
+            let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+            let bytes = summary?.bytes ?? 0
+            let path = summary?.path.description ?? requestedPath
+            if result == "ok" {
+                let rate = Double(bytes) / max(Double(milliseconds) / 1000, 1e-3) / 1_048_576
+                logger.info("\(command) \(path) \(bytes) bytes in \(elapsed.formattedSeconds) s (\(Int(rate)) MiB/s) md5 \(summary?.md5 ?? "")")
+            }
+            server.transferLog?.append(TransferLog.Record(
+                time: wallClock, address: handle.address, user: user?.name ?? "", command: command, path: path,
+                bytes: bytes, durationMs: milliseconds, result: result, md5: summary?.md5
+            ))
+        }
+        do {
+            summary = try body()
+        } catch let refusal as ErrorReply {
+            result = refusal.code.rawValue
+            throw refusal
+        } catch {
+            result = "failed: \(error)"
+            throw error
+        }
     }
 }

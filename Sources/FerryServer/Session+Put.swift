@@ -11,7 +11,7 @@ extension Session {
     /// now, space), answers `ready`, receives the body into a hidden temporary file while hashing it,
     /// and only when size and MD5 match, fsyncs it and renames it over the final name. Until that
     /// rename an existing file of that name is untouched; on any failure the temporary file is removed.
-    func put(_ request: PutRequest, root: ShareRoot) throws {
+    func put(_ request: PutRequest, root: ShareRoot) throws -> TransferSummary {
         guard let user, !user.readOnly else {
             throw ErrorReply(.permissionDenied, "your account is read-only")
         }
@@ -41,7 +41,6 @@ extension Session {
             if !renamed { try? File.remove(temporaryName, in: location.parent) }
         }
 
-        let started = ContinuousClock.now
         try reply(.ready)
         // After a failed write the rest of the body is still read, so the stream stays in step and
         // the client gets a proper error instead of a reset.
@@ -67,7 +66,7 @@ extension Session {
             throw ErrorReply(posix: error)
         }
         try reply(.stored(Stored(path: target.description, size: request.size, md5: md5)))
-        logTransfer("put", path: target, bytes: request.size, md5: md5, since: started)
+        return TransferSummary(path: target, bytes: request.size, md5: md5)
     }
 
     /// Only a regular file (or nothing) may be replaced: never a directory, symlink, FIFO or device.

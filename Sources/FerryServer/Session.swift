@@ -84,8 +84,8 @@ final class Session {
                 switch message {
                 case .list(let request): try list(request, root: root)
                 case .stat(let request): try stat(request, root: root)
-                case .get(let request): try get(request, root: root)
-                case .put(let request): try put(request, root: root)
+                case .get(let request): try transfer("get", request.path) { try get(request, root: root) }
+                case .put(let request): try transfer("put", request.path) { try put(request, root: root) }
                 case .bye: return
                 case .authStart, .authFinish:
                     throw ErrorReply(.badRequest, "already logged in")

@@ -36,6 +36,8 @@ public struct ErrorCode: RawRepresentable, Codable, Hashable, Sendable, CustomSt
     public static let tooLarge = ErrorCode(rawValue: "too_large")
     /// The server is at a connection limit.
     public static let busy = ErrorCode(rawValue: "busy")
+    /// This address failed to log in too often and is refused for a while.
+    public static let banned = ErrorCode(rawValue: "banned")
     /// The peer took too long.
     public static let timeout = ErrorCode(rawValue: "timeout")
     /// The protocol version or a requested feature is not supported.
