@@ -140,8 +140,15 @@ public final class Server: Sendable {
 
     // MARK: accepting
 
+    /// Accepts until no connection is pending. Runs on the accept queue, which does nothing else.
+    ///
+    /// Out of descriptors or memory (EMFILE and the like), it waits 100 ms on this queue and tries
+    /// again, rather than returning to a socket that is still ready (a 100% CPU spin) or suspending the
+    /// source (which libdispatch on Linux did not re-arm: the server never accepted again). Connections
+    /// meanwhile wait in the listen backlog and are served as soon as descriptors are free.
     private func acceptPending() {
-        while true {
+        var pausedSince: ContinuousClock.Instant?
+        while !state.withLock({ $0.stopping }) {
             let socket: Socket
             do {
                 guard let accepted = try listener.accept() else { return }
@@ -150,14 +157,18 @@ public final class Server: Sendable {
                 switch error.code {
                 case ECONNABORTED, EPROTO, EPERM:
                     continue
-                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-                    pauseAccepting(because: error)
-                    return
                 default:
-                    logger.error("accept failed: \(error)")
-                    pauseAccepting(because: error)
-                    return
+                    if pausedSince == nil {
+                        pausedSince = .now
+                        logger.warning("cannot accept (\(error.reason)); retrying every 100 ms")
+                    }
+                    Thread.sleep(forTimeInterval: 0.1)
+                    continue
                 }
+            }
+            if let since = pausedSince {
+                logger.notice("accepting again after \((ContinuousClock.now - since).formattedSeconds) s")
+                pausedSince = nil
             }
             admit(socket)
         }
@@ -169,14 +180,6 @@ public final class Server: Sendable {
         // A fresh socket's send buffer is empty, so this small frame cannot block.
         try? MessageChannel(socket: socket).send(.error(reply), timeout: .zero)
         socket.close()
-    }
-
-    /// Out of descriptors or memory: stop listening for a moment instead of spinning on a ready socket.
-    private func pauseAccepting(because error: PosixError) {
-        guard let paused = state.withLock({ $0.source }) else { return }
-        logger.warning("accept paused for 100 ms: \(error.reason)")
-        paused.source.suspend()
-        acceptQueue.asyncAfter(deadline: .now() + .milliseconds(100)) { paused.source.resume() }
     }
 
     private func admit(_ socket: Socket) {

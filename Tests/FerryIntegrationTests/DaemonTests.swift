@@ -1,4 +1,6 @@
+import FerryPosix
 import Foundation
+import Synchronization
 import Testing
 
 /// The ferryd binary as an operator runs it: configured by a file, stopped by a signal.
@@ -35,24 +37,87 @@ import Testing
         daemon.waitUntilExit()
         #expect(daemon.terminationReason == .exit)
         #expect(daemon.terminationStatus == 0)
-        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(log.contains("stopped"))
+        Thread.sleep(forTimeInterval: 0.1)
+        #expect(Self.log(of: stderr.fileHandleForReading).contains("stopped"))
     }
 
-    /// Reads ferryd's log until its "listening on 127.0.0.1:PORT" line and returns PORT.
+    @Test func outOfDescriptorsTheAcceptLoopNeitherSpinsNorDies() throws {
+        let local = try LocalDirectory()
+        try FileManager.default.createDirectory(at: local.file("share"), withIntermediateDirectories: true)
+        let config = local.file("config.ini")
+        try "[server]\nlisten = 127.0.0.1\nport = 0\nroot = share\n".write(to: config, atomically: true, encoding: .utf8)
+        _ = try CommandLineTests.run("ferryd", ["adduser", "carol", "--config", config.path], input: "pw\n")
+
+        // A hard limit of 64 descriptors, which ferryd cannot raise.
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: "/bin/sh")
+        daemon.arguments = ["-c", "ulimit -n 64 && exec \"$0\" --config \"$1\"",
+                            CommandLineTests.products.appendingPathComponent("ferryd").path, config.path]
+        let stderr = Pipe()
+        daemon.standardError = stderr
+        try daemon.run()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        let port = try Self.listeningPort(stderr.fileHandleForReading)
+
+        // Far more connections than descriptors: the listen backlog holds the rest.
+        var sockets: [Socket] = []
+        for _ in 0..<150 {
+            if let socket = try? Socket.connect(host: "127.0.0.1", port: port, timeout: .seconds(2)) { sockets.append(socket) }
+        }
+        if !daemon.isRunning {
+            daemon.waitUntilExit()
+            Issue.record("ferryd exited with \(daemon.terminationStatus) (\(daemon.terminationReason == .uncaughtSignal ? "signal" : "exit")): \(Self.log(of: stderr.fileHandleForReading).suffix(2000))")
+            return
+        }
+        let before = try Self.cpuTicks(of: daemon.processIdentifier)
+        Thread.sleep(forTimeInterval: 1)
+        let after = try Self.cpuTicks(of: daemon.processIdentifier)
+        #expect(after - before < 30, "ferryd used \(after - before) ticks (1/100 s) in one second while out of descriptors")
+        #expect(daemon.isRunning)
+
+        sockets.forEach { $0.close() }
+        Thread.sleep(forTimeInterval: 0.5)
+        let ls = try CommandLineTests.run("ferry", ["--port", "\(port)", "--user", "carol", "ls"], environment: ["FERRY_PASSWORD": "pw"])
+        #expect(ls.status == 0, "served again once descriptors are free: \(ls.stderr)")
+    }
+
+    /// utime + stime of a process, in clock ticks.
+    static func cpuTicks(of pid: Int32) throws -> Int {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let fields = stat[stat.range(of: ")")!.upperBound...].split(separator: " ")
+        return Int(fields[11])! + Int(fields[12])!
+    }
+
+    /// Starts draining `handle` into a buffer at once (a full pipe would block ferryd's logging), and
+    /// returns ferryd's port from its "listening on 127.0.0.1:PORT" line, plus the log collected so far
+    /// and later.
     static func listeningPort(_ handle: FileHandle) throws -> Int {
-        var seen = ""
+        let log = LogBuffer()
+        handle.readabilityHandler = { handle in log.append(handle.availableData) }
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            let data = handle.availableData
-            if data.isEmpty { break }
-            seen += String(decoding: data, as: UTF8.self)
-            if let range = seen.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                let text = seen[range]
-                if let port = Int(text.split(separator: ":").last ?? "") { return port }
+            let seen = log.text
+            if let range = seen.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+               let port = Int(seen[range].split(separator: ":").last ?? "") {
+                logs.withLock { $0[ObjectIdentifier(handle)] = log }
+                return port
             }
+            Thread.sleep(forTimeInterval: 0.02)
         }
-        throw DaemonDidNotStart(log: seen)
+        throw DaemonDidNotStart(log: log.text)
+    }
+
+    /// Everything ferryd wrote to `handle` so far (after ``listeningPort(_:)`` started draining it).
+    static func log(of handle: FileHandle) -> String {
+        logs.withLock { $0[ObjectIdentifier(handle)] }?.text ?? ""
+    }
+
+    private static let logs = Mutex<[ObjectIdentifier: LogBuffer]>([:])
+
+    final class LogBuffer: Sendable {
+        private let data = Mutex(Data())
+        func append(_ more: Data) { data.withLock { $0.append(more) } }
+        var text: String { String(decoding: data.withLock { $0 }, as: UTF8.self) }
     }
 
     struct DaemonDidNotStart: Error, CustomStringConvertible {
