@@ -122,9 +122,8 @@ public struct MessageCoder {
         guard payload.first == UInt8(ascii: "{") else {
             throw WireError.malformedMessage("a frame must hold one JSON object")
         }
-        if let key = DuplicateKeyScanner.firstDuplicate(in: payload) {
-            let shown = key.count > 64 ? String(key.prefix(64)) + "…" : key
-            throw WireError.malformedMessage("duplicate key \(shown.debugDescription)")
+        if let violation = StrictJSON.violation(in: payload) {
+            throw WireError.malformedMessage(violation)
         }
         do {
             return try decoder.decode(Message.self, from: Data(payload))

@@ -1,16 +1,24 @@
-/// Finds a JSON object that names the same key twice. Foundation's decoder silently keeps one of
-/// them, and a message whose meaning depends on which one is ambiguous, so Ferry refuses it.
+/// What Ferry refuses in JSON that Foundation's decoder would let through:
+/// - an object naming the same key twice (the decoder silently keeps one, so the meaning is ambiguous);
+/// - a number with a fraction or an exponent in one of the protocol's integer fields (the decoder turns
+///   `12.0` and `1.2e1` into the integer 12, but the protocol writes whole numbers as integers).
+///   Keys a receiver does not know are not checked, so a later version may add other kinds of numbers.
 ///
-/// It only tracks strings and nesting; anything that is not valid JSON is left for the decoder to report.
-enum DuplicateKeyScanner {
+/// It only tracks strings, numbers and nesting; anything that is not valid JSON is left for the
+/// decoder to report.
+enum StrictJSON {
     private struct Level {
         let isObject: Bool
         var keys: Set<String> = []
         var expectingKey: Bool
+        var lastKey: String?
     }
 
-    /// The first repeated key, or nil.
-    static func firstDuplicate(in bytes: [UInt8]) -> String? {
+    /// The fields protocol 1 decodes as integers.
+    static let integerKeys: Set<String> = ["size", "mtime", "protocol", "chunk_size", "done", "total"]
+
+    /// A description of the first violation, or nil.
+    static func violation(in bytes: [UInt8]) -> String? {
         var stack: [Level] = []
         var index = 0
         while index < bytes.count {
@@ -27,8 +35,21 @@ enum DuplicateKeyScanner {
                 guard let (text, end) = string(in: bytes, from: index) else { return nil }
                 index = end
                 if let last = stack.indices.last, stack[last].isObject, stack[last].expectingKey {
-                    if !stack[last].keys.insert(text).inserted { return text }
+                    if !stack[last].keys.insert(text).inserted {
+                        let shown = text.count > 64 ? String(text.prefix(64)) + "…" : text
+                        return "duplicate key \(shown.debugDescription)"
+                    }
                     stack[last].expectingKey = false
+                    stack[last].lastKey = text
+                }
+                continue
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let start = index
+                while index < bytes.count, Self.isNumberByte(bytes[index]) { index += 1 }
+                let literal = bytes[start..<index]
+                guard let key = stack.last?.lastKey, stack.last?.isObject == true, integerKeys.contains(key) else { continue }
+                if literal.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+                    return "\"\(key)\" must be a whole number without a fraction or exponent, not \(String(decoding: literal.prefix(40), as: UTF8.self))"
                 }
                 continue
             default:
@@ -37,6 +58,11 @@ enum DuplicateKeyScanner {
             index += 1
         }
         return nil
+    }
+
+    private static func isNumberByte(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")
+            || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
     }
 
     /// Decodes the string starting at the quote at `start`; returns it and the index after its closing quote.
