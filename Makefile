@@ -2,7 +2,7 @@
 SWIFT := $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 CONFIG ?= config.ini
 
-.PHONY: all deps build release run test clean
+.PHONY: all deps build release run test test-large clean
 
 all: build
 
@@ -23,6 +23,24 @@ run: release
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Side-by-side benchmark against vsftpd/curl/lftp on 127.0.0.1 (see bench/README.md). Installs
+# vsftpd, curl and lftp if missing; builds into .build-bench so it does not contend with .build.
+.PHONY: bench
+bench: deps
+	$(SWIFT) build -c release --scratch-path .build-bench
+	bench/run.sh .build-bench/release
+
+# The 5 GiB transfer test (writes 5 GiB to /tmp; about a minute).
+test-large: deps
+	$(SWIFT) build --build-tests
+	FERRY_LARGE_TESTS=1 $(SWIFT) test --skip-build --filter LargeFileTests
+
+# libFuzzer + ASan over FrameDecoder, MessageCoder and SharePath (see fuzz/README.md). Builds into
+# .build-fuzz; FUZZ_SECONDS (default 300) sets how long it runs.
+.PHONY: fuzz
+fuzz:
+	fuzz/run.sh
 
 clean:
 	rm -rf .build

@@ -24,6 +24,9 @@ public enum BodyReceiver {
         timeout: Duration?,
         progress: (UInt64) -> Void = { _ in }
     ) throws -> Outcome {
+        if length <= UInt64(chunkSize) {
+            return try receiveSmall(from: channel, length: Int(length), into: file, timeout: timeout, progress: progress)
+        }
         let pipeline = DigestPipeline(.md5, chunkSize: chunkSize)
         var received: UInt64 = 0
         var writeError: PosixError?
@@ -49,5 +52,25 @@ public enum BodyReceiver {
         }
         channel.endBody()
         return Outcome(md5: pipeline.finish(), writeError: writeError)
+    }
+
+    /// A body that fits one chunk: no second thread to start, nothing to overlap.
+    private static func receiveSmall(
+        from channel: MessageChannel, length: Int, into file: Descriptor, timeout: Duration?,
+        progress: (UInt64) -> Void
+    ) throws -> Outcome {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(length, 1), alignment: 16)
+        defer { buffer.deallocate() }
+        channel.beginBody()
+        let count = try channel.readBody(into: buffer, remaining: UInt64(length), timeout: timeout)
+        guard count == length else { throw WireError.truncated(expected: UInt64(length), received: UInt64(count)) }
+        channel.endBody()
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+        var writeError: PosixError?
+        do throws(PosixError) { try File.write(file, bytes) } catch { writeError = error }
+        progress(UInt64(count))
+        let digest = Digest(.md5)
+        digest.update(bytes)
+        return Outcome(md5: digest.finalize(), writeError: writeError)
     }
 }

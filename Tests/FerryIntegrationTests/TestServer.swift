@@ -14,10 +14,12 @@ final class TestServer {
     let share: URL
     let server: Server
 
-    init(configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+    /// - Parameter sharePath: serve this existing directory instead of a fresh `share` beside config.ini.
+    init(sharePath: String? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         Posix.ignoreSIGPIPE()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-test-\(UUID().uuidString)")
-        share = directory.appendingPathComponent("share")
+        share = sharePath.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("share")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: share, withIntermediateDirectories: true)
         try "secret = do-not-leak\n".write(to: directory.appendingPathComponent("config.ini"), atomically: true, encoding: .utf8)
         var configuration = ServerConfiguration(root: share.path)
