@@ -9,7 +9,7 @@ public struct ServerConfiguration: Sendable {
     public var port = 8912
     /// The directory served, absolute.
     public var root: String
-    /// Bytes per read, write or sendfile of a body. 256 KiB measured best on loopback (docs/PERFORMANCE.md).
+    /// Bytes per read, write or sendfile of a body; see docs/PERFORMANCE.md on how it was chosen.
     public var chunkSize = 256 * 1024
     /// Simultaneous connections at most; more are refused with `busy`.
     public var maxConnections = 2048
