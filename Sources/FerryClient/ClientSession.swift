@@ -15,8 +15,8 @@ public final class ClientSession {
     public private(set) var readOnly = false
     /// Longest wait for the server to answer or make progress.
     public var timeout: Duration
-    /// Bytes per read of a download body and per hash step of an upload.
-    public var chunkSize = 256 * 1024
+    /// Bytes per read of a download body and per hash step of an upload: the server's `chunk_size`.
+    public var chunkSize = 64 * 1024
 
     init(channel: MessageChannel, hello: Hello, timeout: Duration) {
         self.channel = channel
@@ -40,7 +40,10 @@ public final class ClientSession {
             guard hello.protocolVersion == Hello.currentVersion else {
                 throw ClientError("server speaks protocol version \(hello.protocolVersion); this ferry speaks \(Hello.currentVersion)")
             }
-            return ClientSession(channel: channel, hello: hello, timeout: timeout)
+            let session = ClientSession(channel: channel, hello: hello, timeout: timeout)
+            // Read and hash in the server's chunk size, within sane bounds: one setting tunes both ends.
+            session.chunkSize = min(max(hello.chunkSize, 16 * 1024), 16 * 1024 * 1024)
+            return session
         case .error(let reply):
             throw ClientError(reply)
         default:

@@ -14,7 +14,7 @@ public enum TemporaryFile {
     }
 
     /// True for names reserved for temporary files.
-    public static func isReserved(_ name: String) -> Bool { name.hasPrefix(prefix) }
+    public static func isReserved(_ name: String) -> Bool { name.utf8.starts(with: prefix.utf8) }
 
     /// Removes every temporary file under `root`, descending into directories but never following
     /// symlinks. Returns how many were removed.
