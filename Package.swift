@@ -18,12 +18,14 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // Declarations of the Linux calls Swift's Glibc module leaves out (syncfs, sync_file_range).
+        .systemLibrary(name: "CLinux"),
         // Frames, messages and error codes: pure Swift, no syscalls, no OpenSSL.
         .target(name: "FerryWire"),
         // Digests, HMAC, PBKDF2, random bytes and SCRAM-SHA-256 over libcrypto.
         .target(name: "FerryCrypto", dependencies: ["COpenSSL"]),
         // The only module that calls libc: sockets, files, poll, sendfile, signals.
-        .target(name: "FerryPosix"),
+        .target(name: "FerryPosix", dependencies: ["CLinux"]),
         // Framed messages and file bodies over a socket: what server and client both speak.
         .target(name: "FerryTransport", dependencies: ["FerryWire", "FerryPosix", "FerryCrypto"]),
         .target(

@@ -38,56 +38,27 @@ extension ClientSession {
             message = try receive()
         }
         guard case .file(let header) = message else { throw unexpected(message) }
-        guard let expected = [UInt8](hexString: header.md5), expected.count == 16 else {
-            throw ClientError("server sent an invalid MD5 \"\(header.md5)\"")
-        }
 
-        let temporaryName = "." + destination.name.prefix(200) + ".ferry-" + SecureRandom.bytes(6).hexString + ".part"
-        let temporaryPath = destination.directory + "/" + temporaryName
-        let file: Descriptor
+        let incoming: IncomingFile
         do {
-            file = try File.createExclusive(temporaryName, in: directory)
+            incoming = try IncomingFile(name: destination.name, in: directory, directoryPath: destination.directory)
         } catch {
             // The body is already on its way; this connection cannot be used for anything else now.
             channel.socket.close()
             throw ClientError("cannot write in \(destination.directory): \(error.reason)")
         }
-        PartialFiles.register(temporaryPath)
-        var kept = false
-        defer {
-            if !kept { try? File.remove(temporaryName, in: directory) }
-            PartialFiles.unregister(temporaryPath)
-        }
-
         let started = ContinuousClock.now
         progress?.begin(name: destination.name, total: header.size, phase: "receiving")
-        let received: BodyReceiver.Outcome
         do {
-            received = try BodyReceiver.receive(
-                from: channel, length: header.size, into: file, chunkSize: chunkSize, timeout: timeout
-            ) { done in progress?.update(done: done) }
+            try incoming.receive(header, from: channel, chunkSize: chunkSize, timeout: timeout) { done in progress?.update(done: done) }
+            try incoming.commit()
+        } catch let error as ClientError {
+            progress?.abandon()
+            throw error
         } catch {
             progress?.abandon()
             channel.socket.close()
             throw ClientError("\(ClientError(translating: error).message); nothing was saved")
-        }
-        if let writeError = received.writeError {
-            progress?.abandon()
-            throw ClientError("cannot write \(destination.path): \(writeError.reason); nothing was saved")
-        }
-        let md5 = received.md5
-        guard md5 == expected else {
-            progress?.abandon()
-            throw ClientError("checksum mismatch: received MD5 \(md5.hexString), server announced \(header.md5); nothing was saved",
-                              code: .checksumMismatch)
-        }
-        do {
-            try File.sync(file)
-            try File.rename(temporaryName, to: destination.name, in: directory)
-            kept = true
-        } catch {
-            progress?.abandon()
-            throw ClientError("cannot save \(destination.path): \(error.reason)")
         }
         let seconds = started.secondsElapsed
         progress?.finish(name: destination.name, bytes: header.size, seconds: seconds)

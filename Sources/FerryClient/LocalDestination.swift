@@ -40,6 +40,23 @@ public struct LocalDestination: Equatable, Sendable {
         return LocalDestination(directory: directory, name: name)
     }
 
+    /// Resolves `ferry get -r REMOTE [LOCAL]` as scp -r does: an existing LOCAL directory receives a
+    /// copy named after REMOTE; any other LOCAL is the copy itself (created, its parent must exist); no
+    /// LOCAL means a copy in the download directory. The root itself has no name, so its contents go
+    /// straight into LOCAL or the download directory.
+    public static func resolveTree(remote: String, local: String?, downloadDirectory: String) throws(ClientError) -> String {
+        let base: String
+        if let local, !local.isEmpty {
+            guard isDirectory(local) else { return trimmingSlashes(local) }
+            base = trimmingSlashes(local)
+        } else {
+            try makeDirectory(downloadDirectory)
+            base = trimmingSlashes(downloadDirectory)
+        }
+        guard let name = fileName(forRemote: remote) else { return base }
+        return base == "/" ? "/" + name : base + "/" + name
+    }
+
     static func isDirectory(_ path: String) -> Bool {
         (try? FileStatus.of(File.openDirectory(path: path)))?.kind == .directory
     }

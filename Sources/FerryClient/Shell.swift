@@ -70,6 +70,16 @@ public final class Shell {
             cwd = target
         case "pwd":
             print("Remote working directory: \(cwd)")
+        case "get" where arguments.first == "-r":
+            let (remote, local) = try oneOrTwo(Array(arguments.dropFirst()), usage: "get -r remote-directory [local-directory]")
+            let wire = RemotePath.wire(RemotePath.resolve(remote, from: cwd))
+            let target = try LocalDestination.resolveTree(remote: wire, local: local, downloadDirectory: downloadDirectory)
+            let result = try session.downloadTree(wire, to: target, progress: progress)
+            if progress == nil && interactive { print("\(result.path): \(result.files) files, \(result.bytes) bytes, MD5 verified") }
+            result.notices.forEach { Terminal.write("ferry: \($0)\n", to: Terminal.standardError) }
+            if !result.failures.isEmpty {
+                throw ClientError("\(result.failures.count) of the files could not be fetched")
+            }
         case "get":
             let (remote, local) = try oneOrTwo(arguments, usage: "get remote-path [local-path]")
             let path = RemotePath.resolve(remote, from: cwd)
@@ -118,6 +128,7 @@ public final class Shell {
           cd path                   change the remote directory
           pwd                       show the remote directory
           get remote [local]        download (default: into the download directory)
+          get -r dir [local]        download a directory and everything in it
           put local [remote]        upload (default: same name in the remote directory)
           lls [path]                list a local directory
           lcd path                  change the local directory

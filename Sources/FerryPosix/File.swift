@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 
 /// Regular-file operations on owned descriptors, all relative to a directory descriptor.
 public enum File {
@@ -74,6 +75,20 @@ public enum File {
 
     public static func sync(_ file: Descriptor) throws(PosixError) {
         try Posix.fsync(file.rawValue)
+    }
+
+    /// Commits everything written on the file system that holds `descriptor` (syncfs(2)): one journal
+    /// commit for a whole batch of files, where an fsync of each would pay one commit per file.
+    public static func syncFileSystem(_ descriptor: Descriptor) throws(PosixError) {
+        try Posix.syncfs(descriptor.rawValue)
+    }
+
+    /// Starts writeback of `count` bytes at `offset` without waiting for it (sync_file_range(2)), so
+    /// that a later fsync has little left to do. With `waitingForEarlier`, first waits until any
+    /// writeback already under way in that range is done, which keeps dirty memory bounded.
+    public static func startWriteback(_ file: Descriptor, offset: Int64, count: Int64, waitingForEarlier: Bool = false) throws(PosixError) {
+        let flags = FERRY_SYNC_FILE_RANGE_WRITE | (waitingForEarlier ? FERRY_SYNC_FILE_RANGE_WAIT_BEFORE : 0)
+        try Posix.syncFileRange(file.rawValue, offset: offset, count: count, flags: flags)
     }
 
     public static func rename(_ from: String, to: String, in directory: Descriptor) throws(PosixError) {

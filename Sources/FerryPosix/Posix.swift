@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CLinux
 
 /// Every libc call Ferry makes goes through here, once: EINTR is retried, failures throw ``PosixError``.
 ///
@@ -69,6 +70,14 @@ public enum Posix {
 
     public static func fsync(_ fd: Int32) throws(PosixError) {
         _ = try call("fsync") { Glibc.fsync(fd) }
+    }
+
+    public static func syncfs(_ fd: Int32) throws(PosixError) {
+        _ = try call("syncfs") { CLinux.syncfs(fd) }
+    }
+
+    public static func syncFileRange(_ fd: Int32, offset: Int64, count: Int64, flags: UInt32) throws(PosixError) {
+        _ = try call("sync_file_range") { CLinux.sync_file_range(fd, offset, count, flags) }
     }
 
     public static func fstat(_ fd: Int32) throws(PosixError) -> stat {

@@ -65,7 +65,7 @@ extension Session {
     /// JSON record in the transfer log. Errors are rethrown unchanged.
     func transfer(_ command: String, _ requestedPath: String, _ body: () throws -> TransferSummary) throws {
         let started = ContinuousClock.now
-        let wallClock = TransferLog.timestamp()
+        let wallClock = server.transferLog == nil ? "" : TransferLog.timestamp()
         var summary: TransferSummary?
         var result = "ok"
         defer {

@@ -16,6 +16,8 @@ public final class ShareRoot: Sendable {
     public let directory: Descriptor
     /// How many symlinks one lookup may follow, as Linux's own limit.
     static let maximumSymlinkHops = 40
+    /// Times one component may be looked at again because it changed during the lookup.
+    static let maximumLookupRetries = 8
 
     /// Opens `path` as a root.
     public init(path: String) throws(PosixError) {
@@ -38,6 +40,16 @@ public final class ShareRoot: Sendable {
         var resolved: [String] = []
         var current = directory
         var hops = 0
+        var retries = 0
+        /// The entry changed kind between the lstat and the open or readlink (a directory swapped for a
+        /// symlink, say): look at it again, a few times, so the answer fits what is there now.
+        func lookAgain(_ name: String) throws(ErrorReply) {
+            retries += 1
+            guard retries <= Self.maximumLookupRetries else {
+                throw ErrorReply(.notFound, "\(name) keeps changing while being looked up; try again")
+            }
+            pending = [name] + pending
+        }
         while let name = pending.first {
             pending = pending.dropFirst()
             if name == "." || name.isEmpty { continue }
@@ -70,7 +82,13 @@ public final class ShareRoot: Sendable {
                     throw ErrorReply(.permissionDenied, "too many levels of symlinks")
                 }
                 let target: String
-                do { target = try File.symlinkTarget(name, in: current) } catch { throw ErrorReply(posix: error) }
+                do { target = try File.symlinkTarget(name, in: current) } catch {
+                    // EINVAL: no longer a symlink; ENOENT: gone.
+                    guard error.code == EINVAL || error.code == ENOENT else { throw ErrorReply(posix: error) }
+                    hops -= 1
+                    try lookAgain(name)
+                    continue
+                }
                 guard target.utf8.first != UInt8(ascii: "/") else {
                     throw ErrorReply(.permissionDenied, "a symlink leads outside your root")
                 }
@@ -83,7 +101,12 @@ public final class ShareRoot: Sendable {
             guard status.kind == .directory else {
                 throw ErrorReply(.notDirectory, "\(name) is not a directory")
             }
-            do { current = try File.openDirectory(name, in: current) } catch { throw ErrorReply(posix: error) }
+            do { current = try File.openDirectory(name, in: current) } catch {
+                // ELOOP: now a symlink (O_NOFOLLOW); ENOTDIR: now something else; ENOENT: gone.
+                guard [ELOOP, ENOTDIR, ENOENT].contains(error.code) else { throw ErrorReply(posix: error) }
+                try lookAgain(name)
+                continue
+            }
             resolved.append(name)
         }
         throw ErrorReply(.invalidPath, "names no file")

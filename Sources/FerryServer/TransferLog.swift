@@ -44,9 +44,9 @@ public final class TransferLog: Sendable {
     }
 
     /// The current time as ISO 8601 UTC with milliseconds.
+    /// Formatted by swift-foundation's ISO8601FormatStyle: a new ISO8601DateFormatter per transfer
+    /// loaded ICU's calendar data each time and was a third of ferryd's CPU when serving small files.
     static func timestamp(_ date: Date = Date()) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }

@@ -36,6 +36,14 @@ public final class MessageChannel {
         try frame.withUnsafeBytes { try socket.write($0, timeout: timeout) }
     }
 
+    /// Sends several messages in one write, as pipelined requests: the peer answers them in order.
+    public func send(_ messages: [Message], timeout: Duration?) throws {
+        precondition(!isInBody, "a frame cannot be sent in the middle of a body")
+        var frames: [UInt8] = []
+        for message in messages { frames += coder.frame(message) }
+        try frames.withUnsafeBytes { try socket.write($0, timeout: timeout) }
+    }
+
     /// Receives the next message, which must arrive whole within `timeout` (nil: no limit), however
     /// slowly its bytes trickle in. Throws ``ChannelClosed`` when the peer closed between frames, a
     /// ``WireError`` for a framing or format violation, a ``TimeoutError`` when the time ran out.

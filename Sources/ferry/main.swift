@@ -99,22 +99,34 @@ extension Ferry {
     struct Get: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "get", abstract: "Download a file, verified by MD5.")
         @OptionGroup var options: ConnectionOptions
-        @Argument(help: "Remote file.")
+        @Argument(help: "Remote file (a directory with -r).")
         var remote: String
         @Argument(help: "Local file or existing directory (default: the download directory).")
         var local: String?
         @Option(name: .long, help: "Download directory when LOCAL is not given.")
         var dir = "downloads"
+        @Flag(name: .shortAndLong, help: "Download a directory and everything in it, pipelined over one connection.")
+        var recursive = false
 
         func run() throws {
             installInterruptCleanup()
             let session = try options.open()
             let progress = options.progress
+            let wire = RemotePath.wire(RemotePath.resolve(remote, from: "/"))
+            var status: Int32 = 0
             attempt("get \(remote)") { () throws(ClientError) in
-                let destination = try LocalDestination.resolve(remote: remote, local: local, downloadDirectory: dir)
-                _ = try session.download(remote, to: destination, progress: progress)
+                if recursive {
+                    let target = try LocalDestination.resolveTree(remote: wire, local: local, downloadDirectory: dir)
+                    let result = try session.downloadTree(wire, to: target, progress: progress)
+                    result.notices.forEach { Terminal.write("ferry: \($0)\n", to: Terminal.standardError) }
+                    if !result.failures.isEmpty { status = 1 }
+                } else {
+                    let destination = try LocalDestination.resolve(remote: remote, local: local, downloadDirectory: dir)
+                    _ = try session.download(remote, to: destination, progress: progress)
+                }
             }
             session.close()
+            if status != 0 { throw ExitCode(status) }
         }
     }
 

@@ -97,4 +97,21 @@ import Testing
             try LocalDestination.resolve(remote: "b.txt", local: "/no/such/dir/c.txt", downloadDirectory: "x")
         }
     }
+
+    @Test func aRecursiveGetCopiesIntoAnExistingDirectoryOrBecomesTheNamedOne() throws {
+        #expect(try LocalDestination.resolveTree(remote: "photos/2026", local: "/tmp", downloadDirectory: "x") == "/tmp/2026")
+        #expect(try LocalDestination.resolveTree(remote: "photos", local: "/tmp/", downloadDirectory: "x") == "/tmp/photos")
+        #expect(try LocalDestination.resolveTree(remote: "photos", local: "/tmp/no-such-copy", downloadDirectory: "x") == "/tmp/no-such-copy")
+        #expect(try LocalDestination.resolveTree(remote: "", local: "/tmp", downloadDirectory: "x") == "/tmp",
+                "the root has no name: its contents go straight in")
+    }
+
+    @Test func namesAServerListsMustBeSingleComponents() {
+        for name in ["a", "report (1).pdf", "...", ".hidden", "报告"] {
+            #expect(LocalTree.isPlainName(name), "\(name)")
+        }
+        for name in ["", ".", "..", "a/b", "../x", "/etc", "a\u{0}b"] {
+            #expect(!LocalTree.isPlainName(name), "\(name.debugDescription)")
+        }
+    }
 }

@@ -1,0 +1,19 @@
+#ifndef FERRY_CLINUX_SHIM_H
+#define FERRY_CLINUX_SHIM_H
+
+#include <stdint.h>
+
+/* Linux calls that glibc declares only under _GNU_SOURCE, which Swift's Glibc module is built without.
+   Both are in libc.so; the prototypes and flag values are the stable kernel and glibc ABI. */
+
+/* syncfs(2): commit everything dirty on the file system holding fd, in one journal commit. */
+extern int syncfs(int fd);
+
+/* sync_file_range(2): start (or wait for) writeback of a byte range of one file. */
+extern int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags);
+
+static const unsigned int FERRY_SYNC_FILE_RANGE_WAIT_BEFORE = 1;
+static const unsigned int FERRY_SYNC_FILE_RANGE_WRITE = 2;
+static const unsigned int FERRY_SYNC_FILE_RANGE_WAIT_AFTER = 4;
+
+#endif
