@@ -492,6 +492,28 @@ class Bench:
         self.clients.discard(p)
         return p.returncode, (err or b"").decode(errors="replace").strip()[-500:]
 
+    def peak_rss(self, cmd, timeout=900):
+        """Runs a ferry client command to the end; returns its peak RSS in KiB (ru_maxrss from wait4)."""
+        p = self.spawn(cmd, env=self.ferry_env())
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+            if pid == p.pid:
+                break
+            if time.monotonic() > deadline:
+                p.kill()
+                os.wait4(p.pid, 0)
+                self.clients.discard(p)
+                raise Failure("%s timed out" % " ".join(cmd[-3:]))
+            time.sleep(0.01)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        err = p.stderr.read().decode(errors="replace").strip()[-300:]
+        p.stderr.close()
+        self.clients.discard(p)
+        if p.returncode != 0:
+            raise Failure("ferry exited %d: %s" % (p.returncode, err))
+        return usage.ru_maxrss
+
     def timed(self, cmd, timeout, env=None, stdin=None):
         """Runs one command; returns its wall time. Raises Failure on a non-zero exit."""
         t0 = time.perf_counter()
@@ -545,14 +567,28 @@ class Bench:
             subprocess.run(["cat", os.path.join(self.share, n)], stdout=subprocess.DEVNULL, check=True, timeout=600)
 
     def clear_dst(self):
-        shutil.rmtree(self.dst, ignore_errors=True)
-        os.makedirs(self.dst, exist_ok=True)
+        """Moves what the last run received out of the way, without deleting it yet: this disk is
+        mounted with online discard, and deleting a 1 GiB file just before a timed run made that run
+        compete with the discard (1-4 s swings on both sides). Deleting 1000 small files likewise makes
+        ext4 allocate inodes slowly for ~30 s (recently_deleted). The trash is emptied between
+        workloads, outside every timed section (empty_trash)."""
+        self.trash_count = getattr(self, "trash_count", 0) + 1
+        bin_ = os.path.join(self.work, "trash", str(self.trash_count))
+        os.makedirs(bin_)
+        os.rename(self.dst, os.path.join(bin_, "dst"))
+        os.makedirs(self.dst)
         for d in ("up",):
-            for base in (self.share, self.ftp):
+            for tag, base in (("share", self.share), ("ftp", self.ftp)):
                 p = os.path.join(base, d)
                 for n in os.listdir(p):
-                    os.unlink(os.path.join(p, n))
+                    os.rename(os.path.join(p, n), os.path.join(bin_, tag + "-" + n))
         os.sync()  # nobody's write-back lands in the next timed section
+
+    def empty_trash(self):
+        """Deletes what clear_dst set aside, then lets the discard settle before the next workload."""
+        shutil.rmtree(os.path.join(self.work, "trash"), ignore_errors=True)
+        os.sync()
+        time.sleep(3)
 
     def smoke_test(self):
         """Both servers answer and deliver the right bytes before anything is timed."""
@@ -644,6 +680,17 @@ class Bench:
             for side, fn in self.sides(r, [("ferry", ferry), ("peer", peer), ("md5sum", md5sum), ("openssl", openssl)]):
                 t = self.record(res, side, fn)
                 log("workload 1 run %d %-8s %s" % (r + 1, side, "FAIL" if t is None else fmt_s(t)))
+        log("workload 1: client memory (untimed): peak RSS of one get and one put of %s and of %s"
+            % (human_size(self.big), human_size(self.mid)))
+        for label, name, size in (("big", "big.bin", self.big), ("mid", "mid.bin", self.mid)):
+            try:
+                out = os.path.join(self.dst, "rss-" + name)
+                res["client_get_" + label] = self.peak_rss(self.ferry_cmd("get", name, out))
+                res["client_put_" + label] = self.peak_rss(self.ferry_cmd("put", out, "up/rss-" + name))
+            except Failure as e:
+                res["client_rss_fail"] = str(e)
+                log("FAIL client memory: %s" % e)
+            self.clear_dst()
         res["ferry_rss"] = proc_status(self.ferryd_proc.pid, "VmHWM")
         res["peer_rss"] = vsamp.peak
         self.stop_ferryd()
@@ -697,22 +744,15 @@ class Bench:
                     return False
             return len(os.listdir(outdir)) == len(self.small_names)
 
-        # Each run writes into a directory of its own, removed only after the last run: deleting 1000
-        # files just before a run makes ext4 slow to allocate inodes for the next ~30 s
-        # (recently_deleted in find_inode_bit), which would charge both sides for the clean-up.
-        keep = os.path.join(self.work, "w3-out")
-        os.makedirs(keep, exist_ok=True)
-        runs = iter(range(10 ** 6))
-
         def ferry():
-            out = os.path.join(keep, "ferry-%d" % next(runs))
+            out = os.path.join(self.dst, "small-ferry")
             with fsamp:
                 t = self.timed(self.ferry_cmd("get", "-r", "small", out), 900, env=self.ferry_env())
             self.check(compare(out), "ferry get -r")
             return t
 
         def peer():
-            out = os.path.join(keep, "lftp-%d" % next(runs))
+            out = os.path.join(self.dst, "small-lftp")
             script = (
                 "set net:max-retries 2; set net:timeout 30; set net:reconnect-interval-base 1; "
                 "set ftp:passive-mode on; set cmd:fail-exit yes; "
@@ -736,7 +776,6 @@ class Bench:
         res["ferry_rss"] = proc_status(self.ferryd_proc.pid, "VmHWM")
         res["peer_rss"] = vsamp.peak
         self.stop_ferryd()
-        shutil.rmtree(keep, ignore_errors=True)
         self.results["3"] = res
 
     def concurrent(self, cmds, env, timeout):
@@ -957,6 +996,24 @@ class Bench:
             self.floor_tool = "openssl md5"
         row("1f", "get %s vs the MD5 floor" % big, "%s, same file" % self.floor_tool, r1, "ferry", "floor", "<= 1.15x", 1.15, ("ferry", "floor"), rss=False)
         row("1s", "(info) get %s vs curl + fsync" % big, "curl -o, then sync FILE", r1, "ferry", "peer_sync", "—", None, ("ferry", "peer_sync"), rss=False, kind="info")
+        for num, op in (("1m", "get"), ("2m", "put")):
+            a = r1.get("client_%s_big" % op) if r1 else None
+            b = r1.get("client_%s_mid" % op) if r1 else None
+            ratio = a / b if a and b else None
+            rows.append(
+                {
+                    "num": num,
+                    "what": "ferry client peak RSS, %s %s vs %s" % (op, big, human_size(self.mid)),
+                    "ref": "the same %s of %s" % (op, human_size(self.mid)),
+                    "ferry": fmt_mib(a) if a else "—",
+                    "peer": fmt_mib(b) if b else "—",
+                    "ratio": "%.2f" % ratio if ratio is not None else "—",
+                    "target": "<= 1.10x (bounded)",
+                    "result": "skipped" if r1 is None else ("FAIL" if ratio is None else ("PASS" if ratio <= 1.10 else "MISS")),
+                    "ferry_rss": "",
+                    "peer_rss": "",
+                }
+            )
         r2 = R.get("2")
         row("2", "put %s" % big, "vsftpd + curl -T", r2, "ferry", "peer", "<= 0.80x", 0.80, ("ferry", "peer"))
         row("2s", "(info) put %s vs curl + fsync" % big, "curl -T, then sync FILE", r2, "ferry", "peer_sync", "—", None, ("ferry", "peer_sync"), rss=False, kind="info")
@@ -1078,7 +1135,10 @@ class Bench:
             "Times are wall-clock medians of the timed runs, from starting the client process to its exit "
             "(process start, login and, for ferry, the MD5 check included). ratio = ferry / reference; "
             "PASS/MISS compare the ratio with the target; FAIL means a client exited non-zero or the bytes "
-            "received differed (every received file is compared with the source outside the timed section).",
+            "received differed (every received file is compared with the source outside the timed section). "
+            "Received files are moved aside after each run and deleted only between workloads: this disk is "
+            "mounted with online discard, and a 1 GiB delete right before a run slowed that run by 1-4 s on "
+            "either side.",
             "ferry verifies every transfer with MD5 and fsyncs the file before renaming it into place (get and "
             "put). curl, lftp and vsftpd neither verify nor fsync. The (info) rows 1s-4s time the same vsftpd runs "
             "up to the end of a `sync FILE...` (fsync of every received file) started right after the client exits, "
@@ -1088,14 +1148,16 @@ class Bench:
             "shows the get with an empty digest cache.",
             "Row 1f: the floor is the faster of `md5sum` and `openssl md5` over the same %s file (page cache "
             "warm), measured in the same runs: %s." % (big, self.floor_detail()),
+            "Rows 1m and 2m: peak RSS (ru_maxrss from wait4) of one untimed `ferry get` and `ferry put` of the "
+            "%s file and of the %s file. A transfer's memory is bounded by its buffers (a few chunks), "
+            "not by the file's size, so the two should be about equal." % (big, human_size(self.mid)),
             "ferryd RSS is VmHWM of the ferryd process, which is restarted for each workload (so it is the peak "
             "of that workload). vsftpd forks processes per connection: its RSS is the peak over 50 ms samples "
             "of the summed VmRSS of the vsftpd master and all its descendants during the timed vsftpd runs "
             "(shared pages are counted once per process, so this overstates it).",
             "Row 3: ferry runs `ferry get -r` of the directory of %d files (one connection, one login, pipelined "
             "gets, files made durable in batches with syncfs); lftp runs `mirror -P 8` (8 parallel transfers) "
-            "against vsftpd. Each run writes into a new directory and all are removed after the last run, since "
-            "ext4 allocates inodes slowly for about 30 s after many files are deleted." % self.nsmall,
+            "against vsftpd." % self.nsmall,
             "Row 4: %d client processes are started at once, each fetching the same 16 MiB file into its own "
             "file; the time runs until the last one exits; every download's MD5 is checked afterwards." % self.nconc,
             "Row 5: %d sessions are opened and logged in (SCRAM) by bench/idle_sessions.py and held idle for "
@@ -1244,6 +1306,7 @@ class Bench:
                 log("workload %s FAILED: %s" % (wid, e))
                 self.results[wid] = {"id": wid, "ferry_fail": [str(e)], "peer_fail": [str(e)], "first_fail": [str(e)], "second_fail": [str(e)], "reads": {"first": [], "second": []}}
                 self.stop_ferryd()
+            self.empty_trash()
         return self.report(time.monotonic() - t0)
 
 

@@ -53,7 +53,7 @@ extension ClientSession {
                 }
                 try receiveOne(file, into: download, progress: progress)
             }
-            try download.commit()
+            try download.finish()
         } catch {
             progress?.abandon()
             if let error = error as? ClientError { throw error }

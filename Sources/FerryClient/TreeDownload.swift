@@ -67,8 +67,14 @@ final class TreeDownload {
     func commit() throws(ClientError) {
         let pending = batch.count
         let batchFailures = try batch.commit()
-        saved += pending - batchFailures.filter { $0.path != CommitBatch.wholeBatch }.count
+        saved += pending - batchFailures.count
         failures += batchFailures.map { "\($0.path): \($0.error.message)" }
+    }
+
+    /// Commits the last batch and makes its renames durable.
+    func finish() throws(ClientError) {
+        try commit()
+        try batch.finish()
     }
 
     static func parent(of relative: String) -> String {

@@ -84,10 +84,15 @@ public enum File {
     }
 
     /// Starts writeback of `count` bytes at `offset` without waiting for it (sync_file_range(2)), so
-    /// that a later fsync has little left to do. With `waitingForEarlier`, first waits until any
-    /// writeback already under way in that range is done, which keeps dirty memory bounded.
-    public static func startWriteback(_ file: Descriptor, offset: Int64, count: Int64, waitingForEarlier: Bool = false) throws(PosixError) {
-        let flags = FERRY_SYNC_FILE_RANGE_WRITE | (waitingForEarlier ? FERRY_SYNC_FILE_RANGE_WAIT_BEFORE : 0)
+    /// that a later fsync has little left to do. Not a durability guarantee: only fsync is.
+    public static func startWriteback(_ file: Descriptor, offset: Int64, count: Int64) throws(PosixError) {
+        try Posix.syncFileRange(file.rawValue, offset: offset, count: count, flags: FERRY_SYNC_FILE_RANGE_WRITE)
+    }
+
+    /// Writes out `count` bytes at `offset` and waits until they are on the device (sync_file_range(2)
+    /// with WAIT_BEFORE, WRITE and WAIT_AFTER); it bounds dirty memory, it does not replace fsync.
+    public static func waitForWriteback(_ file: Descriptor, offset: Int64, count: Int64) throws(PosixError) {
+        let flags = FERRY_SYNC_FILE_RANGE_WAIT_BEFORE | FERRY_SYNC_FILE_RANGE_WRITE | FERRY_SYNC_FILE_RANGE_WAIT_AFTER
         try Posix.syncFileRange(file.rawValue, offset: offset, count: count, flags: flags)
     }
 

@@ -119,8 +119,10 @@ extension WireError {
 extension Duration {
     /// Seconds with two decimals, for logs.
     var formattedSeconds: String {
+        // Integer arithmetic: String(format:) went through Foundation's formatter on every transfer.
         let (seconds, attoseconds) = components
-        let value = Double(seconds) + Double(attoseconds) / 1e18
-        return String(format: "%.2f", value)
+        let hundredths = seconds * 100 + (attoseconds + 5_000_000_000_000_000) / 10_000_000_000_000_000
+        let fraction = hundredths % 100
+        return "\(hundredths / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
     }
 }

@@ -36,6 +36,15 @@ public final class MessageChannel {
         try frame.withUnsafeBytes { try socket.write($0, timeout: timeout) }
     }
 
+    /// Sends a message and the whole body that follows it in one write: for bodies small enough to
+    /// copy, where a separate write for each would cost a system call and a wake-up of the peer.
+    public func send(_ message: Message, body: UnsafeRawBufferPointer, timeout: Duration?) throws {
+        precondition(!isInBody, "a frame cannot be sent in the middle of a body")
+        var bytes = coder.frame(message)
+        bytes.append(contentsOf: body)
+        try bytes.withUnsafeBytes { try socket.write($0, timeout: timeout) }
+    }
+
     /// Sends several messages in one write, as pipelined requests: the peer answers them in order.
     public func send(_ messages: [Message], timeout: Duration?) throws {
         precondition(!isInBody, "a frame cannot be sent in the middle of a body")
