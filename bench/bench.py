@@ -116,6 +116,44 @@ def children(pid):
         return []
 
 
+def disk_activity(path):
+    """(I/Os in flight, sectors written, sectors discarded) of the disk holding path, from
+    /proc/diskstats; None if it cannot be found (then settling is skipped)."""
+    st = os.stat(path)
+    major, minor = os.major(st.st_dev), os.minor(st.st_dev)
+    try:
+        with open("/proc/diskstats") as f:
+            for line in f:
+                p = line.split()
+                if int(p[0]) == major and int(p[1]) == minor:
+                    return int(p[11]), int(p[9]), int(p[16]) if len(p) > 16 else 0
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def settle_disk(path, quiet=1.5, timeout=120):
+    """Waits until the disk holding path has had nothing in flight and written or discarded nothing
+    for `quiet` seconds (at most `timeout`). Deleting gigabytes on a disk mounted with online discard
+    keeps it busy for seconds after the delete returns; a timed run must not share the disk with
+    that. Returns the seconds waited."""
+    t0 = time.monotonic()
+    last, still_since = disk_activity(path), time.monotonic()
+    if last is None:
+        return 0.0
+    while time.monotonic() - t0 < timeout:
+        time.sleep(0.25)
+        now = disk_activity(path)
+        if now is None:
+            return time.monotonic() - t0
+        if now[0] != 0 or now[1:] != last[1:]:
+            still_since = time.monotonic()
+        elif time.monotonic() - still_since >= quiet:
+            break
+        last = now
+    return time.monotonic() - t0
+
+
 def proc_status(pid, key):
     """A kB value from /proc/PID/status (VmRSS, VmHWM), or None."""
     try:
@@ -585,10 +623,10 @@ class Bench:
         os.sync()  # nobody's write-back lands in the next timed section
 
     def empty_trash(self):
-        """Deletes what clear_dst set aside, then lets the discard settle before the next workload."""
+        """Deletes what clear_dst set aside, then waits for the disk to go quiet before the next workload."""
         shutil.rmtree(os.path.join(self.work, "trash"), ignore_errors=True)
         os.sync()
-        time.sleep(3)
+        log("disk quiet after %.1f s" % settle_disk(self.work))
 
     def smoke_test(self):
         """Both servers answer and deliver the right bytes before anything is timed."""
@@ -1136,9 +1174,9 @@ class Bench:
             "(process start, login and, for ferry, the MD5 check included). ratio = ferry / reference; "
             "PASS/MISS compare the ratio with the target; FAIL means a client exited non-zero or the bytes "
             "received differed (every received file is compared with the source outside the timed section). "
-            "Received files are moved aside after each run and deleted only between workloads: this disk is "
-            "mounted with online discard, and a 1 GiB delete right before a run slowed that run by 1-4 s on "
-            "either side.",
+            "Received files are moved aside after each run and deleted only between workloads, after which the "
+            "bench waits until /proc/diskstats shows the disk idle for 1.5 s: on a disk mounted with online "
+            "discard, a 1 GiB delete right before a run slowed that run by 1-4 s on either side.",
             "ferry verifies every transfer with MD5 and fsyncs the file before renaming it into place (get and "
             "put). curl, lftp and vsftpd neither verify nor fsync. The (info) rows 1s-4s time the same vsftpd runs "
             "up to the end of a `sync FILE...` (fsync of every received file) started right after the client exits, "
@@ -1283,6 +1321,8 @@ class Bench:
         self.load_at_start = self.loadavg()
         self.current = "the smoke test"
         self.setup_data()
+        os.sync()
+        log("disk quiet after %.1f s" % settle_disk(self.work))
         self.start_vsftpd()
         self.start_ferryd()
         self.smoke_test()

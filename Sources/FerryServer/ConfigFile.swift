@@ -74,8 +74,9 @@ public struct ConfigFile: Sendable {
         )
         let readOnly = try reader.boolean("read_only") ?? false
         let root = reader.string("root").map { absolute($0, base: base) }
+        let quota = try reader.byteCount("quota")
         try reader.rejectUnknown()
-        return UserRecord(name: name, credentials: credentials, readOnly: readOnly, root: root)
+        return UserRecord(name: name, credentials: credentials, readOnly: readOnly, root: root, quota: quota)
     }
 
     /// The lines of a `[user.NAME]` section for these credentials.
@@ -88,6 +89,7 @@ public struct ConfigFile: Sendable {
             "read_only = \(user.readOnly)",
         ]
         if let root = user.root { lines.append("root = \(root)") }
+        if let quota = user.quota { lines.append("quota = \(quota)") }
         return lines
     }
 
@@ -128,6 +130,23 @@ struct KeyReader {
             throw invalid(key, "must be a number of seconds")
         }
         return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+
+    /// A size in bytes: a whole number, optionally followed by K, M, G or T (powers of 1024).
+    mutating func byteCount(_ key: String) throws -> UInt64? {
+        guard let text = string(key) else { return nil }
+        let multipliers: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        var digits = Substring(text)
+        var multiplier: UInt64 = 1
+        if let last = digits.last?.uppercased().first, let factor = multipliers[last] {
+            multiplier = factor
+            digits = digits.dropLast()
+        }
+        guard let value = UInt64(digits), case let (bytes, overflow) = value.multipliedReportingOverflow(by: multiplier),
+              !overflow, bytes <= UInt64(Int64.max) else {
+            throw invalid(key, "must be a number of bytes, optionally with K, M, G or T (such as 10G)")
+        }
+        return bytes
     }
 
     mutating func boolean(_ key: String) throws -> Bool? {

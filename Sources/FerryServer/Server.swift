@@ -21,6 +21,7 @@ public final class Server: Sendable {
     let users: UserStore
     let logger: Logger
     let digests = DigestCache()
+    let quotas = QuotaLedger()
     let loginGuard: LoginGuard
     let transferLog: TransferLog?
     /// Key for the fake SCRAM credentials of unknown users.

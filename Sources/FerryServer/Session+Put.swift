@@ -23,11 +23,14 @@ extension Session {
         }
         let location = try root.locate(path, followFinal: false)
         let target = location.path
-        try checkReplaceable(location)
+        let replacing = try replaceableSize(location)
         let available: UInt64
         do { available = try File.availableSpace(in: location.parent) } catch { throw ErrorReply(posix: error) }
         guard request.size <= available else {
             throw ErrorReply(.tooLarge, "\(request.size) bytes do not fit in the \(available) bytes free on the server")
+        }
+        let reservation = try user.quota.map { quota throws(ErrorReply) in
+            try server.quotas.reserve(size: request.size, replacing: replacing, in: root, quota: quota)
         }
         let temporaryName = TemporaryFile.makeName()
         let temporary: Descriptor
@@ -55,9 +58,14 @@ extension Session {
         }
         do {
             try File.sync(temporary)
-            try checkReplaceable(location)
+            let replaced = try replaceableSize(location)
             try File.rename(temporaryName, to: location.name, in: location.parent)
             renamed = true
+            if let reservation {
+                reservation.commit(stored: request.size, replaced: replaced)
+            } else {
+                server.quotas.recordUpload(in: root, stored: request.size, replaced: replaced)
+            }
             try File.syncDirectory(location.parent)
             if let status = try? FileStatus.of(temporary) {
                 server.digests.store(md5, for: status)
@@ -70,16 +78,17 @@ extension Session {
     }
 
     /// Only a regular file (or nothing) may be replaced: never a directory, symlink, FIFO or device.
-    private func checkReplaceable(_ location: ShareRoot.Location) throws(ErrorReply) {
+    /// Returns the size of the file that would be replaced, 0 if there is none.
+    private func replaceableSize(_ location: ShareRoot.Location) throws(ErrorReply) -> UInt64 {
         let status: FileStatus
         do {
             status = try FileStatus.of(location.name, in: location.parent)
         } catch {
-            if error.code == ENOENT { return }
+            if error.code == ENOENT { return 0 }
             throw ErrorReply(posix: error)
         }
         switch status.kind {
-        case .file: return
+        case .file: return UInt64(max(status.size, 0))
         case .directory: throw ErrorReply(.isDirectory, "is a directory")
         case .symlink: throw ErrorReply(.permissionDenied, "is a symlink; refusing to replace it")
         default: throw ErrorReply(.permissionDenied, "not a regular file")

@@ -7,12 +7,15 @@ public struct UserRecord: Sendable, Equatable {
     public var readOnly: Bool
     /// The user's root directory, absolute; nil means the server's shared root.
     public var root: String?
+    /// Most bytes the files under the user's root may hold together; nil for no limit.
+    public var quota: UInt64?
 
-    public init(name: String, credentials: ScramCredentials, readOnly: Bool = false, root: String? = nil) {
+    public init(name: String, credentials: ScramCredentials, readOnly: Bool = false, root: String? = nil, quota: UInt64? = nil) {
         self.name = name
         self.credentials = credentials
         self.readOnly = readOnly
         self.root = root
+        self.quota = quota
     }
 
     /// User names are 1 to 64 characters of letters, digits, '.', '_' and '-', not starting with '.' or '-'.

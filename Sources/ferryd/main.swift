@@ -97,7 +97,8 @@ extension Ferryd {
                 throw ValidationError("cannot read \(config): \(error.localizedDescription)")
             }
             let existing = try? ConfigFile(path: config)
-            let record = UserRecord(name: name, credentials: credentials, readOnly: readOnly, root: existing?.users[name]?.root)
+            let previous = existing?.users[name]
+            let record = UserRecord(name: name, credentials: credentials, readOnly: readOnly, root: previous?.root, quota: previous?.quota)
             let updated = IniFile.replacingSection("user.\(name)", in: text, with: ConfigFile.userSection(for: record))
             do { try updated.write(toFile: config, atomically: true, encoding: .utf8) } catch {
                 throw ValidationError("cannot write \(config): \(error.localizedDescription)")

@@ -5,11 +5,13 @@ import FerryPosix
 import Foundation
 import Logging
 
-/// A real ferryd on 127.0.0.1, port 0, serving a fresh temporary directory, with two users:
-/// "alice" (read-write) and "reader" (read-only), both with password "secret".
+/// A real ferryd on 127.0.0.1, port 0, serving a fresh temporary directory, with three users:
+/// "alice" (read-write), "reader" (read-only) and "limited" (read-write, a quota of 1 MiB on the same
+/// share), all with password "secret".
 /// Next to the share sits a config.ini with a secret in it, which no client may ever read.
 final class TestServer {
     static let password = "secret"
+    static let limitedQuota: UInt64 = 1 << 20
     let directory: URL
     let share: URL
     let server: Server
@@ -30,6 +32,7 @@ final class TestServer {
         let users = UserStore([
             UserRecord(name: "alice", credentials: Self.credentials),
             UserRecord(name: "reader", credentials: Self.credentials, readOnly: true),
+            UserRecord(name: "limited", credentials: Self.credentials, quota: Self.limitedQuota),
         ])
         var logger = Logger(label: "ferryd-test")
         logger.logLevel = .warning

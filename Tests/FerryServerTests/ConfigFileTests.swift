@@ -142,7 +142,7 @@ struct ConfigFileTests {
     @Test("userSection writes lines that load back as the same record")
     func userSectionRoundTrip() throws {
         let directory = try TemporaryDirectory()
-        let original = try load("[server]\nport = 5\n\n[user.demo]\n\(demoUser)\nread_only = yes\nroot = /srv/demo\n", in: directory)
+        let original = try load("[server]\nport = 5\n\n[user.demo]\n\(demoUser)\nread_only = yes\nroot = /srv/demo\nquota = 3G\n", in: directory)
         let demo = try #require(original.users["demo"])
         let lines = ConfigFile.userSection(for: demo)
         #expect(lines.contains("read_only = true"))
@@ -152,6 +152,24 @@ struct ConfigFileTests {
         #expect(copy.credentials == demo.credentials)
         #expect(copy.readOnly == demo.readOnly)
         #expect(copy.root == demo.root)
+        #expect(copy.quota == 3 << 30)
+    }
+
+    @Test("quota takes bytes with an optional K, M, G or T", arguments: [
+        ("1000", UInt64(1000)), ("64K", UInt64(64) << 10), ("5m", UInt64(5) << 20), ("10G", UInt64(10) << 30), ("2T", UInt64(2) << 40), ("0", UInt64(0)),
+    ])
+    func quotaSizes(text: String, bytes: UInt64) throws {
+        let directory = try TemporaryDirectory()
+        let config = try load("[user.u]\n\(demoUser)\nquota = \(text)\n", in: directory)
+        #expect(config.users["u"]?.quota == bytes)
+    }
+
+    @Test("a quota that is not a size is an error naming it", arguments: ["1.5G", "10X", "-1", "G", "99999999999T", "ten"])
+    func badQuotas(text: String) throws {
+        let directory = try TemporaryDirectory()
+        #expect { try load("[user.u]\n\(demoUser)\nquota = \(text)\n", in: directory) } throws: { error in
+            "\(error)".contains("quota must be a number of bytes")
+        }
     }
 
     @Test("mistakes are errors that name the key or section", arguments: [

@@ -1,0 +1,126 @@
+import FerryPosix
+import FerryWire
+import Synchronization
+
+/// Bytes stored under each root that a user with a `quota` uploads into, so that a `put` over the
+/// quota is refused before a byte is written, as SFTPGo and pure-ftpd do.
+///
+/// A root is scanned (regular files, without following symlinks, upload temporaries left out) the
+/// first time a user with a quota uploads into it; from then on ferryd adds what its own uploads
+/// change. An upload in flight holds a ``Reservation``, so two at once cannot together pass the quota.
+/// Changes other programs make to the directory are seen after a restart. Roots are told apart by
+/// device and inode, so users sharing one directory share its count.
+final class QuotaLedger: Sendable {
+    fileprivate struct Key: Hashable {
+        let device: UInt64
+        let inode: UInt64
+    }
+
+    private struct Account {
+        var used: UInt64
+        var reserved: UInt64 = 0
+    }
+
+    private let accounts = Mutex<[Key: Account]>([:])
+
+    /// Deepest directory nesting a scan descends into.
+    static let maximumDepth = 256
+
+    /// Room held for one upload until it is committed or dropped.
+    final class Reservation {
+        private let ledger: QuotaLedger
+        private let key: Key
+        private let bytes: UInt64
+        private var open = true
+
+        fileprivate init(ledger: QuotaLedger, key: Key, bytes: UInt64) {
+            self.ledger = ledger
+            self.key = key
+            self.bytes = bytes
+        }
+
+        /// The upload was stored: `stored` bytes now stand where `replaced` bytes stood.
+        func commit(stored: UInt64, replaced: UInt64) {
+            guard open else { return }
+            open = false
+            ledger.settle(key, reserved: bytes) { used in
+                used + stored >= replaced ? used + stored - replaced : 0
+            }
+        }
+
+        deinit {
+            if open { ledger.settle(key, reserved: bytes) { $0 } }
+        }
+    }
+
+    /// Holds room for an upload of `size` bytes replacing a file of `replacing` bytes, or refuses it
+    /// with `too_large` when it would take the root past `quota`.
+    func reserve(size: UInt64, replacing: UInt64, in root: ShareRoot, quota: UInt64) throws(ErrorReply) -> Reservation {
+        let status: FileStatus
+        do { status = try FileStatus.of(root.directory) } catch { throw ErrorReply(posix: error) }
+        let key = Key(device: status.device, inode: status.inode)
+        if accounts.withLock({ $0[key] }) == nil {
+            let used = Self.usage(of: root.directory, depth: 0)
+            accounts.withLock { accounts in
+                if accounts[key] == nil { accounts[key] = Account(used: used) }
+            }
+        }
+        let growth = size > replacing ? size - replacing : 0
+        return try accounts.withLock { accounts throws(ErrorReply) -> Reservation in
+            guard var account = accounts[key] else { throw ErrorReply(.internal, "quota account vanished") }
+            let committed = account.used + account.reserved
+            guard committed <= quota, growth <= quota - committed else {
+                throw ErrorReply(.tooLarge, "this upload needs \(growth) more bytes; your quota is \(quota) bytes and \(account.used) are used"
+                                 + (account.reserved > 0 ? " (\(account.reserved) more held by uploads in progress)" : ""))
+            }
+            account.reserved += growth
+            accounts[key] = account
+            return Reservation(ledger: self, key: key, bytes: growth)
+        }
+    }
+
+    /// An upload by a user without a quota was stored: counted if the root has a count already, since
+    /// users sharing a root share its count.
+    func recordUpload(in root: ShareRoot, stored: UInt64, replaced: UInt64) {
+        guard let status = try? FileStatus.of(root.directory) else { return }
+        settle(Key(device: status.device, inode: status.inode), reserved: 0) { used in
+            used + stored >= replaced ? used + stored - replaced : 0
+        }
+    }
+
+    /// Bytes counted for the root of `directory`, if it has been scanned (for tests and logs).
+    func used(in root: ShareRoot) -> UInt64? {
+        guard let status = try? FileStatus.of(root.directory) else { return nil }
+        return accounts.withLock { $0[Key(device: status.device, inode: status.inode)]?.used }
+    }
+
+    private func settle(_ key: Key, reserved: UInt64, _ update: (UInt64) -> UInt64) {
+        accounts.withLock { accounts in
+            guard var account = accounts[key] else { return }
+            account.reserved -= min(reserved, account.reserved)
+            account.used = update(account.used)
+            accounts[key] = account
+        }
+    }
+
+    /// The sizes of the regular files under `directory`, symlinks not followed, unreadable parts skipped.
+    private static func usage(of directory: Descriptor, depth: Int) -> UInt64 {
+        guard depth <= maximumDepth, let stream = try? DirectoryStream(directory) else { return 0 }
+        var total: UInt64 = 0
+        while let name = try? stream.next() {
+            if TemporaryFile.isReserved(name) { continue }
+            guard let status = try? FileStatus.of(name, in: directory) else { continue }
+            switch status.kind {
+            case .file:
+                total += UInt64(max(status.size, 0))
+            case .directory:
+                if let child = try? File.openDirectory(name, in: directory) {
+                    total += usage(of: child, depth: depth + 1)
+                }
+            default:
+                continue
+            }
+        }
+        return total
+    }
+}
