@@ -670,6 +670,14 @@ class Bench:
         self.clear_dst()
         return t
 
+    def alternate(self, res, wid, fns, labels=None):
+        """The timed runs of one workload: every side once per run, in alternating order, each logged."""
+        for r in range(self.runs):
+            for side, fn in self.sides(r, fns):
+                t = self.record(res, side, fn)
+                label = (labels or {}).get(side, side)
+                log("workload %s run %d %-8s %s" % (wid, r + 1, label, "FAIL" if t is None else fmt_s(t)))
+
     def sides(self, r, fns):
         """fns: list of (side, fn). Alternates the order run by run (ABAB, then BABA...)."""
         return fns if r % 2 == 0 else list(reversed(fns))
@@ -714,10 +722,7 @@ class Bench:
         self.record({"id": "1-warm"}, "ferry", ferry)
         self.record({"id": "1-warm"}, "peer", peer)
         res.pop("peer_sync", None)
-        for r in range(self.runs):
-            for side, fn in self.sides(r, [("ferry", ferry), ("peer", peer), ("md5sum", md5sum), ("openssl", openssl)]):
-                t = self.record(res, side, fn)
-                log("workload 1 run %d %-8s %s" % (r + 1, side, "FAIL" if t is None else fmt_s(t)))
+        self.alternate(res, "1", [("ferry", ferry), ("peer", peer), ("md5sum", md5sum), ("openssl", openssl)])
         log("workload 1: client memory (untimed): peak RSS of one get and one put of %s and of %s"
             % (human_size(self.big), human_size(self.mid)))
         for label, name, size in (("big", "big.bin", self.big), ("mid", "mid.bin", self.mid)):
@@ -761,10 +766,7 @@ class Bench:
             res.setdefault("peer_sync", []).append(t2 - t0)
             return t1 - t0
 
-        for r in range(self.runs):
-            for side, fn in self.sides(r, [("ferry", ferry), ("peer", peer)]):
-                t = self.record(res, side, fn)
-                log("workload 2 run %d %-6s %s" % (r + 1, side, "FAIL" if t is None else fmt_s(t)))
+        self.alternate(res, "2", [("ferry", ferry), ("peer", peer)])
         res["ferry_rss"] = proc_status(self.ferryd_proc.pid, "VmHWM")
         res["peer_rss"] = vsamp.peak
         self.stop_ferryd()
@@ -807,10 +809,7 @@ class Bench:
             res.setdefault("peer_sync", []).append(t2 - t0)
             return t1 - t0
 
-        for r in range(self.runs):
-            for side, fn in self.sides(r, [("ferry", ferry), ("peer", peer)]):
-                t = self.record(res, side, fn)
-                log("workload 3 run %d %-6s %s" % (r + 1, side, "FAIL" if t is None else fmt_s(t)))
+        self.alternate(res, "3", [("ferry", ferry), ("peer", peer)])
         res["ferry_rss"] = proc_status(self.ferryd_proc.pid, "VmHWM")
         res["peer_rss"] = vsamp.peak
         self.stop_ferryd()
@@ -866,10 +865,7 @@ class Bench:
         log("workload 4: warm-up (untimed): one get each")
         self.record({"id": "4-warm"}, "ferry", lambda: self.timed(self.ferry_cmd("get", name, os.path.join(self.dst, "w")), 300, env=self.ferry_env()))
         self.record({"id": "4-warm"}, "peer", lambda: self.timed(["curl", "-sS", "-o", os.path.join(self.dst, "w"), self.ftp_url(name)], 300))
-        for r in range(self.runs):
-            for side, fn in self.sides(r, [("ferry", ferry), ("peer", peer)]):
-                t = self.record(res, side, fn)
-                log("workload 4 run %d %-6s %s" % (r + 1, side, "FAIL" if t is None else fmt_s(t)))
+        self.alternate(res, "4", [("ferry", ferry), ("peer", peer)])
         res["ferry_rss"] = proc_status(self.ferryd_proc.pid, "VmHWM")
         res["peer_rss"] = vsamp.peak
         res["sampler"] = (vsamp.samples, vsamp.cost)
@@ -935,10 +931,7 @@ class Bench:
 
         log("workload 5: warm-up (untimed) get")
         self.record({"id": "5-warm"}, "ferry", get)
-        for r in range(self.runs):
-            for side, fn in self.sides(r, [("ferry", with_idle), ("peer", get)]):
-                t = self.record(res, side, fn)
-                log("workload 5 run %d %-6s %s" % (r + 1, "idle" if side == "ferry" else "alone", "FAIL" if t is None else fmt_s(t)))
+        self.alternate(res, "5", [("ferry", with_idle), ("peer", get)], labels={"ferry": "idle", "peer": "alone"})
         res["ferry_rss"] = proc_status(pid, "VmHWM")
         res["rss_during"] = rss_during
         res["threads_during"] = threads_during

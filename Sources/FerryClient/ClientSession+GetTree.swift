@@ -85,6 +85,9 @@ extension ClientSession {
             try discardBody(header.size)
             return
         }
+        // Files waiting for a batch commit should not wait for a large body too: an interruption
+        // would lose them along with it.
+        if header.size >= CommitBatch.largeBody { try download.commit() }
         let base = download.savedBytes
         do {
             try incoming.receive(header, from: channel, chunkSize: chunkSize, timeout: timeout) { done in

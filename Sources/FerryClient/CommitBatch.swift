@@ -22,6 +22,8 @@ final class CommitBatch {
     static let maximumFiles = 1024
     static let maximumBytes: UInt64 = 64 << 20
     static let maximumDirectories = 64
+    /// A body at least this large is preceded by a commit of what waits.
+    static let largeBody: UInt64 = 8 << 20
 
     var count: Int { files.count }
 

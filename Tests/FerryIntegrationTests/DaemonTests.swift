@@ -11,20 +11,9 @@ import Testing
         try Data("served".utf8).write(to: local.file("share/file.txt"))
         // A leftover from a crashed upload: removed at start, never served.
         try Data("partial".utf8).write(to: local.file("share/.ferry-upload-0123456789abcdef.part"))
-        let config = local.file("config.ini")
-        try "[server]\nlisten = 127.0.0.1\nport = 0\nroot = share\n".write(to: config, atomically: true, encoding: .utf8)
-        let added = try CommandLineTests.run("ferryd", ["adduser", "carol", "--config", config.path], input: "pw\n")
-        #expect(added.status == 0)
-
-        let daemon = Process()
-        daemon.executableURL = CommandLineTests.products.appendingPathComponent("ferryd")
-        daemon.arguments = ["--config", config.path]
-        let stderr = Pipe()
-        daemon.standardError = stderr
-        try daemon.run()
+        let config = try Self.configWithCarol(in: local)
+        let (daemon, stderr, port) = try Self.start(config: config)
         defer { if daemon.isRunning { daemon.terminate() } }
-
-        let port = try Self.listeningPort(stderr.fileHandleForReading)
         #expect(!FileManager.default.fileExists(atPath: local.file("share/.ferry-upload-0123456789abcdef.part").path))
 
         let ls = try CommandLineTests.run("ferry", ["--port", "\(port)", "--user", "carol", "ls"],
@@ -43,21 +32,10 @@ import Testing
 
     @Test func outOfDescriptorsTheAcceptLoopNeitherSpinsNorDies() throws {
         let local = try LocalDirectory()
-        try FileManager.default.createDirectory(at: local.file("share"), withIntermediateDirectories: true)
-        let config = local.file("config.ini")
-        try "[server]\nlisten = 127.0.0.1\nport = 0\nroot = share\n".write(to: config, atomically: true, encoding: .utf8)
-        _ = try CommandLineTests.run("ferryd", ["adduser", "carol", "--config", config.path], input: "pw\n")
-
+        let config = try Self.configWithCarol(in: local)
         // A hard limit of 64 descriptors, which ferryd cannot raise.
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: "/bin/sh")
-        daemon.arguments = ["-c", "ulimit -n 64 && exec \"$0\" --config \"$1\"",
-                            CommandLineTests.products.appendingPathComponent("ferryd").path, config.path]
-        let stderr = Pipe()
-        daemon.standardError = stderr
-        try daemon.run()
+        let (daemon, stderr, port) = try Self.start(config: config, descriptorLimit: 64)
         defer { if daemon.isRunning { daemon.terminate() } }
-        let port = try Self.listeningPort(stderr.fileHandleForReading)
 
         // Far more connections than descriptors: the listen backlog holds the rest.
         var sockets: [Socket] = []
@@ -79,6 +57,40 @@ import Testing
         Thread.sleep(forTimeInterval: 0.5)
         let ls = try CommandLineTests.run("ferry", ["--port", "\(port)", "--user", "carol", "ls"], environment: ["FERRY_PASSWORD": "pw"])
         #expect(ls.status == 0, "served again once descriptors are free: \(ls.stderr)")
+    }
+
+    /// Writes `config.ini` serving `share/` (created if missing) on 127.0.0.1, port 0, and adds the
+    /// user carol with password "pw" through `ferryd adduser`, as an operator would.
+    static func configWithCarol(in local: LocalDirectory) throws -> URL {
+        try FileManager.default.createDirectory(at: local.file("share"), withIntermediateDirectories: true)
+        let config = local.file("config.ini")
+        try "[server]\nlisten = 127.0.0.1\nport = 0\nroot = share\n".write(to: config, atomically: true, encoding: .utf8)
+        let added = try CommandLineTests.run("ferryd", ["adduser", "carol", "--config", config.path], input: "pw\n")
+        guard added.status == 0 else { throw DaemonDidNotStart(log: "adduser failed: \(added.stderr)") }
+        return config
+    }
+
+    /// Starts the ferryd binary on `config` (under `ulimit -n descriptorLimit` if given) and waits for
+    /// its port. Its stderr is drained from the start; read it with ``log(of:)``.
+    static func start(config: URL, descriptorLimit: Int? = nil) throws -> (process: Process, stderr: Pipe, port: Int) {
+        let ferryd = CommandLineTests.products.appendingPathComponent("ferryd").path
+        let daemon = Process()
+        if let descriptorLimit {
+            daemon.executableURL = URL(fileURLWithPath: "/bin/sh")
+            daemon.arguments = ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" --config \"$1\"", ferryd, config.path]
+        } else {
+            daemon.executableURL = URL(fileURLWithPath: ferryd)
+            daemon.arguments = ["--config", config.path]
+        }
+        let stderr = Pipe()
+        daemon.standardError = stderr
+        try daemon.run()
+        do {
+            return (daemon, stderr, try listeningPort(stderr.fileHandleForReading))
+        } catch {
+            daemon.terminate()
+            throw error
+        }
     }
 
     /// utime + stime of a process, in clock ticks.

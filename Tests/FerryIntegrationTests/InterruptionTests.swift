@@ -33,22 +33,9 @@ import Testing
 
     @Test func aFerrydKilledMidUploadLeavesOnlyAHiddenFileThatTheNextStartRemoves() throws {
         let local = try LocalDirectory()
-        try FileManager.default.createDirectory(at: local.file("share"), withIntermediateDirectories: true)
+        let config = try DaemonTests.configWithCarol(in: local)
         try Data("old".utf8).write(to: local.file("share/doc.bin"))
-        let config = local.file("config.ini")
-        try "[server]\nlisten = 127.0.0.1\nport = 0\nroot = share\n".write(to: config, atomically: true, encoding: .utf8)
-        _ = try CommandLineTests.run("ferryd", ["adduser", "carol", "--config", config.path], input: "pw\n")
-
-        func start() throws -> (Process, Int) {
-            let daemon = Process()
-            daemon.executableURL = CommandLineTests.products.appendingPathComponent("ferryd")
-            daemon.arguments = ["--config", config.path]
-            let stderr = Pipe()
-            daemon.standardError = stderr
-            try daemon.run()
-            return (daemon, try DaemonTests.listeningPort(stderr.fileHandleForReading))
-        }
-        let (first, port) = try start()
+        let (first, _, port) = try DaemonTests.start(config: config)
         let session = try ClientSession.connect(host: "127.0.0.1", port: port)
         try session.login(user: "carol", password: "pw")
         let raw = RawClient(session)
@@ -63,7 +50,7 @@ import Testing
         #expect(hidden().count == 1, "a crash leaves the hidden temporary file")
         #expect(try String(contentsOf: local.file("share/doc.bin"), encoding: .utf8) == "old")
 
-        let (second, _) = try start()
+        let (second, _, _) = try DaemonTests.start(config: config)
         defer { second.terminate(); second.waitUntilExit() }
         #expect(hidden().isEmpty, "the next start removes it")
         #expect(try String(contentsOf: local.file("share/doc.bin"), encoding: .utf8) == "old")

@@ -76,6 +76,27 @@ import Testing
         #expect(temporaryDownloads(under: local.url).isEmpty)
     }
 
+    @Test func filesWaitingForACommitAreSavedBeforeALargeBodyStarts() throws {
+        let server = try TestServer()
+        let tree = server.url("mixed")
+        try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+        for index in 0..<10 { try randomBytes(1000).write(to: tree.appendingPathComponent("a\(index)")) }
+        try randomBytes(20 << 20).write(to: tree.appendingPathComponent("z.bin"))
+        let local = try LocalDirectory()
+        let copy = local.file("copy")
+        // While z.bin arrives, the ten small files must already be under their names: an interruption
+        // now would not lose them.
+        let seenDuringBigBody = Locked<[String]?>(nil)
+        let progress = OnUpdate { done in
+            guard done > 10_000 + (1 << 20), seenDuringBigBody.current == nil else { return }
+            seenDuringBigBody.withLock { $0 = (try? FileManager.default.contentsOfDirectory(atPath: copy.path))?.sorted() }
+        }
+        let result = try server.login().downloadTree("mixed", to: copy.path, progress: progress)
+        #expect(result.files == 11)
+        let seen = try #require(seenDuringBigBody.current)
+        #expect(seen.filter { !$0.hasSuffix(".part") } == (0..<10).map { "a\($0)" })
+    }
+
     @Test func theBinaryCopiesIntoAnExistingDirectoryAsScpDoes() throws {
         let server = try TestServer()
         let tree = try Self.makeTree(in: server)
@@ -98,6 +119,16 @@ final class OnBegin: TransferProgress {
     init(_ action: @escaping () -> Void) { self.action = action }
     func begin(name: String, total: UInt64, phase: String) { action() }
     func update(done: UInt64) {}
+    func finish(name: String, bytes: UInt64, seconds: Double) {}
+    func abandon() {}
+}
+
+/// Calls back with the bytes done on every progress update.
+final class OnUpdate: TransferProgress {
+    private let action: (UInt64) -> Void
+    init(_ action: @escaping (UInt64) -> Void) { self.action = action }
+    func begin(name: String, total: UInt64, phase: String) {}
+    func update(done: UInt64) { action(done) }
     func finish(name: String, bytes: UInt64, seconds: Double) {}
     func abandon() {}
 }
