@@ -16,7 +16,7 @@ public final class ClientSession {
     /// Longest wait for the server to answer or make progress.
     public var timeout: Duration
     /// Bytes per read of a download body and per hash step of an upload: the server's `chunk_size`.
-    public var chunkSize = 64 * 1024
+    public var chunkSize = 256 * 1024
 
     init(channel: MessageChannel, hello: Hello, timeout: Duration) {
         self.channel = channel

@@ -10,7 +10,7 @@ public struct ServerConfiguration: Sendable {
     /// The directory served, absolute.
     public var root: String
     /// Bytes per read, write or sendfile of a body; see docs/PERFORMANCE.md on how it was chosen.
-    public var chunkSize = 64 * 1024
+    public var chunkSize = 256 * 1024
     /// Simultaneous connections at most; more are refused with `busy`.
     public var maxConnections = 2048
     /// Simultaneous connections from one address at most.

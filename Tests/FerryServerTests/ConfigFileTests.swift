@@ -73,7 +73,7 @@ struct ConfigFileTests {
         #expect(server.root == directory.path + "/share")
         #expect(server.host == "127.0.0.1")
         #expect(server.port == 8912)
-        #expect(server.chunkSize == 65_536)
+        #expect(server.chunkSize == 262_144)
         #expect(server.maxConnections == 2048)
         #expect(server.maxConnectionsPerAddress == 1024)
         #expect(server.loginTimeout == .seconds(30))
