@@ -41,7 +41,7 @@ extension ClientSession {
         download.report(tree)
         let files = download.makeDirectories(tree)
 
-        let label = (LocalDestination.fileName(forRemote: remote).map { $0 + "/" } ?? "/") + " (\(files.count) files)"
+        let label = (LocalDestination.fileName(forRemote: remote).map { $0 + "/" } ?? "/") + " (\(files.count) \(files.count == 1 ? "file" : "files"))"
         progress?.begin(name: label, total: tree.totalBytes, phase: "receiving")
         do {
             var sent = 0
