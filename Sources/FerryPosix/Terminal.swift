@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// The few terminal operations the client needs: is it a terminal, how wide, read a line without echo.
 public enum Terminal {
@@ -32,6 +33,10 @@ public enum Terminal {
 
     /// Prints `prompt` to the terminal and reads one line from standard input with echo turned off.
     /// Returns nil at end of input.
+    /// While echo is off, the settings to put back, so that ``restoreEcho()`` can do it from an
+    /// interrupt handler: Ctrl-C at the password prompt must not leave the terminal silent.
+    private static let echoless = Mutex<termios?>(nil)
+
     public static func readSecret(prompt: String) -> String? {
         write(prompt, to: standardError)
         var saved = termios()
@@ -39,14 +44,24 @@ public enum Terminal {
         if isTTY {
             var quiet = saved
             quiet.c_lflag &= ~tcflag_t(ECHO)
+            echoless.withLock { $0 = saved }
             _ = tcsetattr(standardInput, TCSAFLUSH, &quiet)
         }
         defer {
             if isTTY {
-                _ = tcsetattr(standardInput, TCSAFLUSH, &saved)
+                restoreEcho()
                 write("\n", to: standardError)
             }
         }
         return Swift.readLine(strippingNewline: true)
+    }
+
+    /// Puts back the terminal settings ``readSecret(prompt:)`` changed, if it is reading now.
+    public static func restoreEcho() {
+        guard var saved = echoless.withLock({ state -> termios? in
+            defer { state = nil }
+            return state
+        }) else { return }
+        _ = tcsetattr(standardInput, TCSAFLUSH, &saved)
     }
 }

@@ -73,6 +73,7 @@ func fail(_ message: String) -> Never {
 func installInterruptCleanup() {
     Posix.ignoreSIGPIPE()
     Signals.onTermination { signal in
+        Terminal.restoreEcho()
         PartialFiles.removeAll()
         Terminal.write("\n", to: Terminal.standardError)
         Signals.exitImmediately(128 + signal)

@@ -108,6 +108,12 @@ extension Ferryd {
         }
 
         private func readPassword() throws -> String {
+            // Ctrl-C at the prompt must not leave the terminal without echo.
+            Signals.onTermination { signal in
+                Terminal.restoreEcho()
+                Terminal.write("\n", to: Terminal.standardError)
+                Signals.exitImmediately(128 + signal)
+            }
             if !Terminal.isTerminal(Terminal.standardInput) {
                 guard let line = readLine(strippingNewline: true), !line.isEmpty else {
                     throw ValidationError("no password on standard input")

@@ -55,4 +55,45 @@ import Testing
         #expect(hidden().isEmpty, "the next start removes it")
         #expect(try String(contentsOf: local.file("share/doc.bin"), encoding: .utf8) == "old")
     }
+
+    @Test(arguments: ["ferry", "ferryd adduser"])
+    func ctrlCAtThePasswordPromptLeavesTheTerminalEchoing(_ program: String) throws {
+        let server = try TestServer()
+        let local = try LocalDirectory()
+        try "[server]\nport = 0\n".write(to: local.file("config.ini"), atomically: true, encoding: .utf8)
+        // A pseudo-terminal for ferry's standard input, as when a person types the password.
+        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
+        try #require(master >= 0)
+        defer { close(master) }
+        var unlock: Int32 = 0
+        var number: UInt32 = 0
+        try #require(ioctl(master, 0x4004_5431 /* TIOCSPTLCK */, &unlock) == 0)
+        try #require(ioctl(master, 0x8004_5430 /* TIOCGPTN */, &number) == 0)
+        let terminal = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY)
+        try #require(terminal >= 0)
+        defer { close(terminal) }
+        func echoing() -> Bool {
+            var settings = termios()
+            return tcgetattr(terminal, &settings) == 0 && settings.c_lflag & tcflag_t(ECHO) != 0
+        }
+        #expect(echoing())
+
+        let ferry = Process()
+        if program == "ferry" {
+            ferry.executableURL = CommandLineTests.products.appendingPathComponent("ferry")
+            ferry.arguments = ["--port", "\(server.port)", "--user", "alice", "ls"]
+        } else {
+            ferry.executableURL = CommandLineTests.products.appendingPathComponent("ferryd")
+            ferry.arguments = ["adduser", "dave", "--config", local.file("config.ini").path]
+        }
+        ferry.environment = [:]  // no FERRY_PASSWORD: ferry prompts
+        ferry.standardInput = FileHandle(fileDescriptor: terminal, closeOnDealloc: false)
+        ferry.standardError = FileHandle.nullDevice
+        try ferry.run()
+        try waitUntil { !echoing() }  // the prompt is up, echo off
+        kill(ferry.processIdentifier, SIGINT)
+        ferry.waitUntilExit()
+        #expect(ferry.terminationStatus == 128 + SIGINT)
+        #expect(echoing(), "Ctrl-C at the password prompt must give the terminal its echo back")
+    }
 }
