@@ -1,3 +1,4 @@
+import FerryClient
 import FerryPosix
 @testable import FerryServer
 import FerryTransport
@@ -137,6 +138,35 @@ import Testing
         let viaClient = try client.list("big")
         #expect(viaClient.entries.count == 20_000 && !viaClient.truncated, "the client's list gathers every frame")
         #expect(try connection.list("").entries.map(\.name) == ["big"], "the session goes on")
+    }
+
+    @Test func aHundredThousandEntryListingKeepsFerrydsMemoryBounded() throws {
+        let local = try LocalDirectory()
+        let config = try DaemonTests.configWithCarol(in: local)
+        try createEmptyFiles(100_000, in: local.file("share/big"))
+        let (daemon, _, port) = try DaemonTests.start(config: config)
+        defer { if daemon.isRunning { daemon.terminate() } }
+        let session = try ClientSession.connect(host: "127.0.0.1", port: port)
+        try session.login(user: "carol", password: "pw")
+        _ = try session.list("")
+        let before = try Self.peakResidentKiB(of: daemon.processIdentifier)
+
+        let listing = try session.list("big")
+        #expect(listing.entries.count == 100_000 && !listing.truncated)
+        #expect(Set(listing.entries.map(\.name)).count == 100_000, "no duplicates")
+        let growth = try Self.peakResidentKiB(of: daemon.processIdentifier) - before
+        // The listing is about 5 MB of JSON; a server that gathered it would grow by several times that.
+        #expect(growth < 4 * 1024, "ferryd's peak RSS grew by \(growth) KiB while listing 100,000 entries")
+    }
+
+    /// VmHWM of a process, in KiB.
+    static func peakResidentKiB(of pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else {
+            throw HardUnexpected("no VmHWM in /proc/\(pid)/status")
+        }
+        return kib
     }
 
     @Test func aListingStopsAtMaxListEntriesAndSaysTruncated() throws {
