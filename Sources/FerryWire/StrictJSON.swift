@@ -2,6 +2,7 @@
 /// - an object naming the same key twice (the decoder silently keeps one, so the meaning is ambiguous);
 /// - a number with a fraction or an exponent in one of the protocol's integer fields (the decoder turns
 ///   `12.0` and `1.2e1` into the integer 12, but the protocol writes whole numbers as integers).
+///   `-0` is refused there too: it is 0 written a second way.
 ///   Keys a receiver does not know are not checked, so a later version may add other kinds of numbers.
 ///
 /// It only tracks strings, numbers and nesting; anything that is not valid JSON is left for the
@@ -50,6 +51,9 @@ enum StrictJSON {
                 guard let key = stack.last?.lastKey, stack.last?.isObject == true, integerKeys.contains(key) else { continue }
                 if literal.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
                     return "\"\(key)\" must be a whole number without a fraction or exponent, not \(String(decoding: literal.prefix(40), as: UTF8.self))"
+                }
+                if literal.elementsEqual("-0".utf8) {
+                    return "\"\(key)\" must be a whole number written as 0, not -0"
                 }
                 continue
             default:

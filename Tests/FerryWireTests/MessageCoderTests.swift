@@ -193,6 +193,8 @@ private let malformed: [MalformedPayload] = {
         ("size 1e400", Array(#"{"type":"put","path":"a","size":1e400,"md5":"m"}"#.utf8)),
         ("size 2^64", Array(#"{"type":"put","path":"a","size":18446744073709551616,"md5":"m"}"#.utf8)),
         ("size 1.5", Array(#"{"type":"put","path":"a","size":1.5,"md5":"m"}"#.utf8)),
+        ("size -0", Array(#"{"type":"put","path":"a","size":-0,"md5":"m"}"#.utf8)),
+        ("mtime -0", Array(#"{"type":"file","name":"n","size":1,"md5":"m","mtime":-0}"#.utf8)),
         ("size null", Array(#"{"type":"put","path":"a","size":null,"md5":"m"}"#.utf8)),
         ("size true", Array(#"{"type":"put","path":"a","size":true,"md5":"m"}"#.utf8)),
         ("mtime over Int64", Array(#"{"type":"file","name":"n","size":1,"md5":"m","mtime":9223372036854775808}"#.utf8)),
