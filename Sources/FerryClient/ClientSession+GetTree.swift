@@ -43,8 +43,9 @@ extension ClientSession {
 
         let label = (LocalDestination.fileName(forRemote: remote).map { $0 + "/" } ?? "/") + " (\(files.count) \(files.count == 1 ? "file" : "files"))"
         progress?.begin(name: label, total: tree.totalBytes, phase: "receiving")
+        var sent = 0
+        var answered = 0
         do {
-            var sent = 0
             for (index, file) in files.enumerated() {
                 if sent < files.count && sent - index <= Self.pipelineDepth / 2 {
                     let end = min(files.count, index + Self.pipelineDepth)
@@ -52,13 +53,16 @@ extension ClientSession {
                     sent = end
                 }
                 try receiveOne(file, into: download, progress: progress)
+                answered += 1
             }
             try download.finish()
         } catch {
             progress?.abandon()
-            if let error = error as? ClientError { throw error }
-            channel.socket.close()
-            throw ClientError("\(ClientError(translating: error).message); \(download.saved) files were saved before that")
+            // Answers still on their way would be read as replies to later commands: only a
+            // connection with none outstanding can be used again.
+            if answered < sent || channel.isInBody || !(error is ClientError) { channel.socket.close() }
+            let message = ClientError(translating: error).message
+            throw ClientError("\(message); \(download.saved) files were saved before that")
         }
         let seconds = started.secondsElapsed
         progress?.finish(name: label, bytes: download.savedBytes, seconds: seconds)
