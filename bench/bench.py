@@ -663,6 +663,20 @@ class Bench:
         self.clear_dst()
         return t
 
+    def peer_run(self, res, sampler, transfer, received, verify):
+        """One timed vsftpd run: transfer() under the RSS sampler, then `sync` of the received files
+        (informational: the disk write ferry pays with its fsync), then verify(). Records
+        transfer + sync under "peer_sync" and returns the transfer's time alone."""
+        with sampler:
+            t0 = time.perf_counter()
+            transfer()
+            t1 = time.perf_counter()
+        subprocess.run(["sync"] + received, check=True, timeout=600)
+        t2 = time.perf_counter()
+        verify()
+        res.setdefault("peer_sync", []).append(t2 - t0)
+        return t1 - t0
+
     def alternate(self, res, wid, fns, labels=None):
         """The timed runs of one workload: every side once per run, in alternating order, each logged."""
         for r in range(self.runs):
@@ -695,15 +709,10 @@ class Bench:
 
         def peer():
             out = os.path.join(self.dst, "big-curl")
-            with vsamp:
-                t0 = time.perf_counter()
-                self.timed(["curl", "-sS", "-o", out, self.ftp_url(name)], 900)
-                t1 = time.perf_counter()
-            subprocess.run(["sync", out], check=True, timeout=600)  # informational: curl + fsync
-            t2 = time.perf_counter()
-            self.check(same_bytes(src, out), "curl -o")
-            res.setdefault("peer_sync", []).append(t2 - t0)
-            return t1 - t0
+            return self.peer_run(
+                res, vsamp, lambda: self.timed(["curl", "-sS", "-o", out, self.ftp_url(name)], 900),
+                [out], lambda: self.check(same_bytes(src, out), "curl -o"),
+            )
 
         def md5sum():
             return self.timed(["md5sum", src], 600)
@@ -749,15 +758,10 @@ class Bench:
 
         def peer():
             stored = os.path.join(self.ftp, "up", "put.bin")
-            with vsamp:
-                t0 = time.perf_counter()
-                self.timed(["curl", "-sS", "-T", src, self.ftp_url("up/put.bin")], 900)
-                t1 = time.perf_counter()
-            subprocess.run(["sync", stored], check=True, timeout=600)
-            t2 = time.perf_counter()
-            self.check(same_bytes(src, stored), "curl -T")
-            res.setdefault("peer_sync", []).append(t2 - t0)
-            return t1 - t0
+            return self.peer_run(
+                res, vsamp, lambda: self.timed(["curl", "-sS", "-T", src, self.ftp_url("up/put.bin")], 900),
+                [stored], lambda: self.check(same_bytes(src, stored), "curl -T"),
+            )
 
         self.alternate(res, "2", [("ferry", ferry), ("peer", peer)])
         res["ferry_rss"] = proc_status(self.ferryd_proc.pid, "VmHWM")
@@ -799,16 +803,12 @@ class Bench:
                 "set ftp:passive-mode on; set cmd:fail-exit yes; "
                 "mirror -P 8 small %s; bye" % out
             )
-            with vsamp:
-                t0 = time.perf_counter()
-                self.timed(["lftp", "-e", script, "ftp://anonymous:x@127.0.0.1:%d" % self.vsftpd_port], 900)
-                t1 = time.perf_counter()
             files = [os.path.join(out, os.path.basename(n)) for n in self.small_names]
-            subprocess.run(["sync"] + files, check=True, timeout=600)  # informational: + fsync of each
-            t2 = time.perf_counter()
-            self.check(compare(out), "lftp mirror")
-            res.setdefault("peer_sync", []).append(t2 - t0)
-            return t1 - t0
+            return self.peer_run(
+                res, vsamp,
+                lambda: self.timed(["lftp", "-e", script, "ftp://anonymous:x@127.0.0.1:%d" % self.vsftpd_port], 900),
+                files, lambda: self.check(compare(out), "lftp mirror"),
+            )
 
         self.alternate(res, "3", [("ferry", ferry), ("peer", peer)])
         res["ferry_rss"] = proc_status(self.ferryd_proc.pid, "VmHWM")
@@ -854,15 +854,7 @@ class Bench:
         def peer():
             files = [os.path.join(self.dst, "c%03d" % i) for i in range(self.nconc)]
             cmds = [["curl", "-sS", "-o", f, self.ftp_url(name)] for f in files]
-            with vsamp:
-                t0 = time.perf_counter()
-                self.concurrent(cmds, None, 900)
-                t1 = time.perf_counter()
-            subprocess.run(["sync"] + files, check=True, timeout=600)  # informational: + fsync of each
-            t2 = time.perf_counter()
-            verify("c")
-            res.setdefault("peer_sync", []).append(t2 - t0)
-            return t1 - t0
+            return self.peer_run(res, vsamp, lambda: self.concurrent(cmds, None, 900), files, lambda: verify("c"))
 
         log("workload 4: warm-up (untimed): one get each")
         self.record({"id": "4-warm"}, "ferry", lambda: self.timed(self.ferry_cmd("get", name, os.path.join(self.dst, "w")), 300, env=self.ferry_env()))
