@@ -43,22 +43,19 @@ final class QuotaLedger: Sendable {
         func commit(stored: UInt64, replaced: UInt64) {
             guard open else { return }
             open = false
-            ledger.settle(key, reserved: bytes) { used in
-                used + stored >= replaced ? used + stored - replaced : 0
-            }
+            ledger.settle(key, reserved: bytes, stored: stored, replaced: replaced)
         }
 
         deinit {
-            if open { ledger.settle(key, reserved: bytes) { $0 } }
+            if open { ledger.settle(key, reserved: bytes, stored: 0, replaced: 0) }
         }
     }
 
     /// Holds room for an upload of `size` bytes replacing a file of `replacing` bytes, or refuses it
     /// with `too_large` when it would take the root past `quota`.
     func reserve(size: UInt64, replacing: UInt64, in root: ShareRoot, quota: UInt64) throws(ErrorReply) -> Reservation {
-        let status: FileStatus
-        do { status = try FileStatus.of(root.directory) } catch { throw ErrorReply(posix: error) }
-        let key = Key(device: status.device, inode: status.inode)
+        let key: Key
+        do { key = try Self.key(of: root) } catch { throw ErrorReply(posix: error) }
         if accounts.withLock({ $0[key] }) == nil {
             let used = Self.usage(of: root.directory, depth: 0)
             accounts.withLock { accounts in
@@ -82,23 +79,21 @@ final class QuotaLedger: Sendable {
     /// An upload by a user without a quota was stored: counted if the root has a count already, since
     /// users sharing a root share its count.
     func recordUpload(in root: ShareRoot, stored: UInt64, replaced: UInt64) {
-        guard let status = try? FileStatus.of(root.directory) else { return }
-        settle(Key(device: status.device, inode: status.inode), reserved: 0) { used in
-            used + stored >= replaced ? used + stored - replaced : 0
-        }
+        guard let key = try? Self.key(of: root) else { return }
+        settle(key, reserved: 0, stored: stored, replaced: replaced)
     }
 
-    /// Bytes counted for the root of `directory`, if it has been scanned (for tests and logs).
-    func used(in root: ShareRoot) -> UInt64? {
-        guard let status = try? FileStatus.of(root.directory) else { return nil }
-        return accounts.withLock { $0[Key(device: status.device, inode: status.inode)]?.used }
+    private static func key(of root: ShareRoot) throws(PosixError) -> Key {
+        let status = try FileStatus.of(root.directory)
+        return Key(device: status.device, inode: status.inode)
     }
 
-    private func settle(_ key: Key, reserved: UInt64, _ update: (UInt64) -> UInt64) {
+    /// Releases `reserved` bytes of room and counts `stored` bytes in place of `replaced` ones.
+    private func settle(_ key: Key, reserved: UInt64, stored: UInt64, replaced: UInt64) {
         accounts.withLock { accounts in
             guard var account = accounts[key] else { return }
             account.reserved -= min(reserved, account.reserved)
-            account.used = update(account.used)
+            account.used = account.used + stored >= replaced ? account.used + stored - replaced : 0
             accounts[key] = account
         }
     }

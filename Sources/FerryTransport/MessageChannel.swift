@@ -31,26 +31,24 @@ public final class MessageChannel {
 
     /// Sends one message as a frame.
     public func send(_ message: Message, timeout: Duration?) throws {
-        precondition(!isInBody, "a frame cannot be sent in the middle of a body")
-        let frame = coder.frame(message)
-        try frame.withUnsafeBytes { try socket.write($0, timeout: timeout) }
+        try writeBetweenFrames(coder.frame(message), timeout: timeout)
     }
 
     /// Sends a message and the whole body that follows it in one write: for bodies small enough to
     /// copy, where a separate write for each would cost a system call and a wake-up of the peer.
     public func send(_ message: Message, body: UnsafeRawBufferPointer, timeout: Duration?) throws {
-        precondition(!isInBody, "a frame cannot be sent in the middle of a body")
-        var bytes = coder.frame(message)
-        bytes.append(contentsOf: body)
-        try bytes.withUnsafeBytes { try socket.write($0, timeout: timeout) }
+        try writeBetweenFrames(coder.frame(message) + body, timeout: timeout)
     }
 
     /// Sends several messages in one write, as pipelined requests: the peer answers them in order.
     public func send(_ messages: [Message], timeout: Duration?) throws {
+        try writeBetweenFrames(messages.flatMap { coder.frame($0) }, timeout: timeout)
+    }
+
+    /// Writes whole frames (and perhaps a whole body after them); never in the middle of a body.
+    private func writeBetweenFrames(_ bytes: [UInt8], timeout: Duration?) throws {
         precondition(!isInBody, "a frame cannot be sent in the middle of a body")
-        var frames: [UInt8] = []
-        for message in messages { frames += coder.frame(message) }
-        try frames.withUnsafeBytes { try socket.write($0, timeout: timeout) }
+        try bytes.withUnsafeBytes { try socket.write($0, timeout: timeout) }
     }
 
     /// Receives the next message, which must arrive whole within `timeout` (nil: no limit), however
