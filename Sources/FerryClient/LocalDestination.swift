@@ -54,7 +54,7 @@ public struct LocalDestination: Equatable, Sendable {
             base = trimmingSlashes(downloadDirectory)
         }
         guard let name = fileName(forRemote: remote) else { return base }
-        return base == "/" ? "/" + name : base + "/" + name
+        return LocalDestination(directory: base, name: name).path
     }
 
     static func isDirectory(_ path: String) -> Bool {
