@@ -9,11 +9,18 @@ public struct ScramClientFirst: Sendable, Equatable {
     /// The gs2 header the client sent ("n,," or "y,,"); the client-final "c=" must echo it.
     let gs2Header: String
 
+    /// Longest user name accepted, in bytes after unescaping; the server echoes nothing of it, but a
+    /// name that long can belong to nobody.
+    public static let maximumUsernameBytes = 255
+    /// Longest client nonce accepted, in bytes: the server echoes it in its server-first message.
+    public static let maximumNonceBytes = 255
+
     /// Parses "n,,n=<saslname>,r=<nonce>[,extensions]".
     ///
     /// "y,," is accepted as no channel binding (we never advertise -PLUS); "p=..." throws
     /// `.unsupportedChannelBinding`. An authzid, an "m=" extension, an empty user name,
-    /// an empty or non-printable nonce, or a bad '=' escape throws `.malformedMessage`.
+    /// an empty or non-printable nonce, a bad '=' escape, or a user name or nonce over 255 bytes throws
+    /// `.malformedMessage`.
     public static func parse(_ message: String) throws(ScramError) -> ScramClientFirst {
         let fields = ScramSyntax.fields(message)
         let flag = fields[0]
@@ -35,8 +42,14 @@ public struct ScramClientFirst: Sendable, Equatable {
             throw .malformedMessage("client-first: invalid '=' escape in user name")
         }
         guard !name.isEmpty else { throw .malformedMessage("client-first: empty user name") }
+        guard name.utf8.count <= maximumUsernameBytes else {
+            throw .malformedMessage("client-first: user name longer than \(maximumUsernameBytes) bytes")
+        }
         guard let nonce = ScramSyntax.value(of: fields[3], named: "r") else {
             throw .malformedMessage("client-first: expected r= nonce")
+        }
+        guard nonce.utf8.count <= maximumNonceBytes else {
+            throw .malformedMessage("client-first: nonce longer than \(maximumNonceBytes) bytes")
         }
         guard ScramSyntax.isValidNonce(nonce) else {
             throw .malformedMessage("client-first: nonce is empty or not printable")

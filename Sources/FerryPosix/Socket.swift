@@ -19,13 +19,21 @@ public final class Socket: Sendable {
         try? Posix.setsockopt(descriptor.rawValue, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: Int32(1))
     }
 
-    /// Connects to the first address of `host` that answers within `timeout`.
-    public static func connect(host: String, port: Int, timeout: Duration) throws -> Socket {
+    /// Connects to the first address of `host` that answers within `timeout`, from the local address
+    /// `source` when one is given (a numeric address of the same family; the port is picked by the kernel).
+    public static func connect(host: String, port: Int, timeout: Duration, source: String? = nil) throws -> Socket {
         var lastError: Error = ResolveError(host: host, reason: "no address")
         for address in try SocketAddress.resolve(host: host, port: port) {
             do {
                 let fd = Descriptor(try Posix.socket(domain: address.family, type: Int32(SOCK_STREAM.rawValue)))
                 try Posix.fcntlSetNonBlocking(fd.rawValue)
+                if let source {
+                    guard let local = try SocketAddress.resolve(host: source, port: 0).first(where: { $0.family == address.family })
+                    else { throw ResolveError(host: source, reason: "no address of the server's family") }
+                    try local.withSockAddr { (pointer, length) throws(PosixError) in
+                        try Posix.bind(fd.rawValue, address: pointer, length: length)
+                    }
+                }
                 let connected = try address.withSockAddr { (pointer, length) throws(PosixError) -> Bool in
                     try Posix.connect(fd.rawValue, address: pointer, length: length)
                 }

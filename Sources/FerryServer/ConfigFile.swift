@@ -35,6 +35,10 @@ public struct ConfigFile: Sendable {
         configuration.maxConnections = try reader.integer("max_connections", in: 1...1_000_000) ?? configuration.maxConnections
         configuration.maxConnectionsPerAddress = try reader.integer("max_connections_per_address", in: 1...1_000_000)
             ?? configuration.maxConnectionsPerAddress
+        configuration.maxPendingLogins = try reader.integer("max_pending_logins", in: 1...1_000_000)
+            ?? configuration.maxPendingLogins
+        configuration.maxPendingLoginsPerAddress = try reader.integer("max_pending_logins_per_address", in: 1...1_000_000)
+            ?? configuration.maxPendingLoginsPerAddress
         configuration.loginTimeout = try reader.duration("login_timeout") ?? configuration.loginTimeout
         configuration.idleTimeout = try reader.duration("idle_timeout") ?? configuration.idleTimeout
         configuration.stallTimeout = try reader.duration("stall_timeout") ?? configuration.stallTimeout

@@ -1,15 +1,24 @@
+import FerryWire
 import Synchronization
 
 /// Bans an address that fails to log in too often, as SFTPGo's defender and fail2ban do: after
-/// `threshold` failures within `window`, new connections from it are refused for `duration`.
-/// Other addresses are unaffected.
+/// `threshold` failures within `window`, the address is refused for `duration`. Other addresses are
+/// unaffected.
+///
+/// Sessions ask at every authentication attempt, not only when a connection arrives, so connections
+/// opened before a ban get no more guesses than new ones. A successful login forgets only the failures
+/// against the name that logged in: a valid account does not buy unlimited guesses at the others.
 public final class LoginGuard: Sendable {
     public let threshold: Int
     public let window: Duration
     public let duration: Duration
 
+    private struct Failure {
+        let at: ContinuousClock.Instant
+        let user: String
+    }
     private struct Record {
-        var failures: [ContinuousClock.Instant] = []
+        var failures: [Failure] = []
         var bannedUntil: ContinuousClock.Instant?
     }
     private let records = Mutex<[String: Record]>([:])
@@ -22,7 +31,7 @@ public final class LoginGuard: Sendable {
         self.duration = duration
     }
 
-    /// The time left on a ban of `address`, or nil when it may connect.
+    /// The time left on a ban of `address`, or nil when it may connect and try to log in.
     public func banRemaining(for address: String, now: ContinuousClock.Instant = .now) -> Duration? {
         records.withLock { records in
             guard let until = records[address]?.bannedUntil else { return nil }
@@ -34,16 +43,22 @@ public final class LoginGuard: Sendable {
         }
     }
 
-    /// Records a failed login; returns true when this failure starts a ban.
+    /// The `banned` answer to an address with `remaining` time left on its ban.
+    static func refusal(of address: String, remaining: Duration) -> ErrorReply {
+        ErrorReply(.banned, "too many failed logins from \(address); try again in \(remaining.components.seconds + 1) s")
+    }
+
+    /// Records a failed login as `user`; returns true when this failure starts a ban.
     @discardableResult
-    public func recordFailure(from address: String, now: ContinuousClock.Instant = .now) -> Bool {
+    public func recordFailure(from address: String, user: String, now: ContinuousClock.Instant = .now) -> Bool {
         guard threshold > 0 else { return false }
         return records.withLock { records in
             if records.count >= Self.capacity && records[address] == nil {
                 records = records.filter { $0.value.bannedUntil.map { $0 > now } ?? false }
             }
             var record = records[address, default: Record()]
-            record.failures = record.failures.filter { now - $0 < window } + [now]
+            if let until = record.bannedUntil, until > now { return false }
+            record.failures = record.failures.filter { now - $0.at < window } + [Failure(at: now, user: user)]
             var banned = false
             if record.failures.count >= threshold {
                 record.bannedUntil = now + duration
@@ -55,10 +70,12 @@ public final class LoginGuard: Sendable {
         }
     }
 
-    /// Forgets failures after a successful login.
-    public func recordSuccess(from address: String) {
+    /// Forgets the failures against `user` after that user logged in; failures against other names stay.
+    public func recordSuccess(from address: String, user: String) {
         records.withLock { records in
-            if records[address]?.bannedUntil == nil { records[address] = nil }
+            guard var record = records[address] else { return }
+            record.failures.removeAll { $0.user == user }
+            records[address] = record.failures.isEmpty && record.bannedUntil == nil ? nil : record
         }
     }
 }

@@ -23,9 +23,6 @@ final class QuotaLedger: Sendable {
 
     private let accounts = Mutex<[Key: Account]>([:])
 
-    /// Deepest directory nesting a scan descends into.
-    static let maximumDepth = 256
-
     /// Room held for one upload until it is committed or dropped.
     final class Reservation {
         private let ledger: QuotaLedger
@@ -52,27 +49,34 @@ final class QuotaLedger: Sendable {
     }
 
     /// Holds room for an upload of `size` bytes replacing a file of `replacing` bytes, or refuses it
-    /// with `too_large` when it would take the root past `quota`.
+    /// with `too_large` when its growth would take the root past `quota`.
+    ///
+    /// The whole new size is held, not only the growth: the file it replaces may shrink or vanish
+    /// (another connection's put) before this upload's rename, and the room that frees must not be
+    /// handed out twice. The rename settles the real difference. A put that makes the root no larger
+    /// is always let through, so a user over quota can get back under it.
     func reserve(size: UInt64, replacing: UInt64, in root: ShareRoot, quota: UInt64) throws(ErrorReply) -> Reservation {
         let key: Key
         do { key = try Self.key(of: root) } catch { throw ErrorReply(posix: error) }
         if accounts.withLock({ $0[key] }) == nil {
-            let used = Self.usage(of: root.directory, depth: 0)
+            let used = Self.usage(of: root.directory)
             accounts.withLock { accounts in
                 if accounts[key] == nil { accounts[key] = Account(used: used) }
             }
         }
-        let growth = size > replacing ? size - replacing : 0
         return try accounts.withLock { accounts throws(ErrorReply) -> Reservation in
             guard var account = accounts[key] else { throw ErrorReply(.internal, "quota account vanished") }
-            let committed = account.used + account.reserved
-            guard committed <= quota, growth <= quota - committed else {
-                throw ErrorReply(.tooLarge, "this upload needs \(growth) more bytes; your quota is \(quota) bytes and \(account.used) are used"
-                                 + (account.reserved > 0 ? " (\(account.reserved) more held by uploads in progress)" : ""))
+            if size > replacing {
+                let growth = size - replacing
+                let committed = account.used + account.reserved
+                guard committed <= quota, growth <= quota - committed else {
+                    throw ErrorReply(.tooLarge, "this upload needs \(growth) more bytes; your quota is \(quota) bytes and \(account.used) are used"
+                                     + (account.reserved > 0 ? " (\(account.reserved) more held by uploads in progress)" : ""))
+                }
             }
-            account.reserved += growth
+            account.reserved += size
             accounts[key] = account
-            return Reservation(ledger: self, key: key, bytes: growth)
+            return Reservation(ledger: self, key: key, bytes: size)
         }
     }
 
@@ -98,23 +102,12 @@ final class QuotaLedger: Sendable {
         }
     }
 
-    /// The sizes of the regular files under `directory`, symlinks not followed, unreadable parts skipped.
-    private static func usage(of directory: Descriptor, depth: Int) -> UInt64 {
-        guard depth <= maximumDepth, let stream = try? DirectoryStream(directory) else { return 0 }
+    /// The sizes of the regular files under `directory` at any depth, symlinks not followed, upload
+    /// temporaries and unreadable parts skipped.
+    private static func usage(of directory: Descriptor) -> UInt64 {
         var total: UInt64 = 0
-        while let name = try? stream.next() {
-            if TemporaryFile.isReserved(name) { continue }
-            guard let status = try? FileStatus.of(name, in: directory) else { continue }
-            switch status.kind {
-            case .file:
-                total += UInt64(max(status.size, 0))
-            case .directory:
-                if let child = try? File.openDirectory(name, in: directory) {
-                    total += usage(of: child, depth: depth + 1)
-                }
-            default:
-                continue
-            }
+        DirectoryTree.forEachEntry(under: directory) { name, _, status in
+            if status.kind == .file && !TemporaryFile.isReserved(name) { total += UInt64(max(status.size, 0)) }
         }
         return total
     }

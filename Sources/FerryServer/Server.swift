@@ -44,9 +44,10 @@ public final class Server: Sendable {
         var source: AcceptSource?
         var connections: [ObjectIdentifier: ConnectionHandle] = [:]
         var perAddress: [String: Int] = [:]
+        var pending: PendingLogins<ConnectionHandle>
         var stopping = false
     }
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     /// Stack size of connection threads: deep enough for JSON decoding, small enough for thousands of sessions.
     static let threadStackSize = 512 * 1024
@@ -56,6 +57,9 @@ public final class Server: Sendable {
         self.configuration = configuration
         self.users = users
         self.logger = logger
+        state = Mutex(State(pending: PendingLogins(
+            limit: configuration.maxPendingLogins, limitPerAddress: configuration.maxPendingLoginsPerAddress
+        )))
         (unknownUserSecret, unknownUserIterations) = Self.unknownUserParameters(users)
         loginGuard = LoginGuard(
             threshold: configuration.banThreshold, window: configuration.banWindow, duration: configuration.banDuration
@@ -115,6 +119,22 @@ public final class Server: Sendable {
 
     /// Number of open connections.
     public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    /// Number of open connections that have not logged in yet.
+    public var pendingLoginCount: Int { state.withLock { $0.pending.count } }
+
+    /// A connection logged in: it no longer holds a pre-login slot.
+    func loggedIn(_ handle: ConnectionHandle) {
+        state.withLock { _ = $0.pending.remove(handle, from: handle.address) }
+    }
+
+    /// Closes every connection from `address` that has not logged in, but `sparing` (the one whose
+    /// failure started the ban, which answers for itself): a banned address keeps no guesses in hand.
+    func closePendingLogins(from address: String, sparing: ConnectionHandle) {
+        let doomed = state.withLock { $0.pending.connections(from: address) }.filter { $0 !== sparing }
+        doomed.forEach { $0.terminate() }
+        if !doomed.isEmpty { logger.notice("closed \(doomed.count) connection(s) from banned \(address) that had not logged in") }
+    }
 
     /// Stops accepting, lets commands in flight finish within the configured grace, ends the rest,
     /// waits for every connection thread, and removes temporary files. Blocks until done.
@@ -187,9 +207,10 @@ public final class Server: Sendable {
         let address = socket.peer?.host ?? "unknown"
         let handle = ConnectionHandle(socket: socket, address: address)
         if let remaining = loginGuard.banRemaining(for: address) {
-            refuse(socket, ErrorReply(.banned, "too many failed logins from \(address); try again in \(remaining.components.seconds + 1) s"))
+            refuse(socket, LoginGuard.refusal(of: address, remaining: remaining))
             return
         }
+        var evicted: ConnectionHandle?
         let refusal: String? = state.withLock { state in
             if state.stopping { return "server is shutting down" }
             if state.connections.count >= configuration.maxConnections {
@@ -197,6 +218,11 @@ public final class Server: Sendable {
             }
             if state.perAddress[address, default: 0] >= configuration.maxConnectionsPerAddress {
                 return "too many connections from \(address)"
+            }
+            switch state.pending.admit(handle, from: address) {
+            case .refused(let why): return why
+            case .admittedEvicting(let victim): evicted = victim
+            case .admitted: break
             }
             state.connections[ObjectIdentifier(handle)] = handle
             state.perAddress[address, default: 0] += 1
@@ -206,12 +232,17 @@ public final class Server: Sendable {
             refuse(socket, ErrorReply(.busy, refusal))
             return
         }
+        if let evicted {
+            logger.notice("closing the oldest connection from \(evicted.address) waiting to log in, to admit \(address)")
+            evicted.terminate()
+        }
         sessions.enter()
         let thread = Thread { [self] in
             Session(server: self, handle: handle).run()
             socket.close()
             state.withLock { state in
                 state.connections[ObjectIdentifier(handle)] = nil
+                state.pending.remove(handle, from: address)
                 state.perAddress[address, default: 1] -= 1
                 if state.perAddress[address] == 0 { state.perAddress[address] = nil }
             }

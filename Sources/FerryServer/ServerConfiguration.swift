@@ -15,6 +15,11 @@ public struct ServerConfiguration: Sendable {
     public var maxConnections = 2048
     /// Simultaneous connections from one address at most.
     public var maxConnectionsPerAddress = 1024
+    /// Connections that have not logged in yet, at most; when all are taken, the address holding the
+    /// most gives up its oldest to a newcomer from an address holding fewer (see ``PendingLogins``).
+    public var maxPendingLogins = 256
+    /// Connections from one address that have not logged in yet, at most.
+    public var maxPendingLoginsPerAddress = 64
     /// Time from connect to a completed login.
     public var loginTimeout: Duration = .seconds(30)
     /// Time a logged-in session may sit between commands.

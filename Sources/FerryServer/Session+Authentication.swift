@@ -20,6 +20,7 @@ extension Session {
         while true {
             switch try channel.receive(timeout: remaining()) {
             case .authStart(let start):
+                if try refusedForBan() { return nil }
                 guard start.mechanism == Hello.scramSHA256 else {
                     try reply(.error(ErrorReply(.unsupported, "authentication mechanism \"\(start.mechanism)\" is not supported; use \(Hello.scramSHA256)")))
                     continue
@@ -42,9 +43,11 @@ extension Session {
             throw ChannelClosed()
         }
         let name = clientFirst.username
+        // Fake credentials are derived for every name, known or not, so that the challenge takes the
+        // same time either way and its timing does not tell which names exist.
+        let fake = ScramServer.fakeCredentials(for: name, secret: server.unknownUserSecret)
         let known = UserRecord.isValidName(name) ? server.users[name] : nil
-        var credentials = known?.credentials
-            ?? ScramServer.fakeCredentials(for: name, secret: server.unknownUserSecret)
+        var credentials = known?.credentials ?? fake
         if known == nil { credentials.iterations = server.unknownUserIterations }
         let scram = ScramServer(clientFirst: clientFirst, credentials: credentials)
         try reply(.authChallenge(AuthMessage(message: scram.serverFirstMessage)))
@@ -56,14 +59,18 @@ extension Session {
         do {
             let serverFinal = try scram.serverFinalMessage(clientFinal: finish.message)
             guard let user = known else { throw ScramError.invalidProof }
+            // A ban that began while this exchange was under way counts too, even for a right guess.
+            if try refusedForBan() { return nil }
+            server.loginGuard.recordSuccess(from: handle.address, user: user.name)
+            server.loggedIn(handle)
             try reply(.authOK(AuthOK(message: serverFinal, user: user.name, readOnly: user.readOnly)))
             logger.info("login \(user.name)\(user.readOnly ? " (read-only)" : "")")
-            server.loginGuard.recordSuccess(from: handle.address)
             return user
         } catch let error as ScramError {
             logger.warning("login failed for \(Self.loggable(name)): \(known == nil ? "unknown user" : "\(error)")")
-            if server.loginGuard.recordFailure(from: handle.address) {
+            if server.loginGuard.recordFailure(from: handle.address, user: name) {
                 logger.warning("banning \(handle.address) for \(configuration.banDuration.formattedSeconds) s after \(configuration.banThreshold) failed logins")
+                server.closePendingLogins(from: handle.address, sparing: handle)
             }
             Thread.sleep(forTimeInterval: Double(configuration.failedLoginDelay.milliseconds) / 1000)
             try reply(.error(ErrorReply(.authFailed, "wrong user name or password")))
@@ -71,9 +78,18 @@ extension Session {
         }
     }
 
-    /// A user name as it may appear in a log line: escaped, and cut at 64 characters.
+    /// Answers `banned` and returns true when this connection's address is banned now; the session
+    /// then ends. Asked at every attempt, so connections opened before the ban get no more guesses.
+    private func refusedForBan() throws -> Bool {
+        guard let left = server.loginGuard.banRemaining(for: handle.address) else { return false }
+        logger.notice("login attempt from banned \(handle.address) refused")
+        try reply(.error(LoginGuard.refusal(of: handle.address, remaining: left)))
+        return true
+    }
+
+    /// A user name as it may appear in a log line: cut at 64 bytes (whole scalars); the log handler
+    /// escapes what a terminal or a log reader could misread.
     static func loggable(_ name: String) -> String {
-        let cut = name.count > 64 ? String(name.prefix(64)) + "…" : name
-        return cut.debugDescription
+        ErrorReply.cut(name, toBytes: 64)
     }
 }

@@ -46,6 +46,12 @@ final class Session {
         } catch let error as WireError {
             lastWord(ErrorReply(error.code, error.description))
             close(started, reason: "protocol violation: \(error)")
+        } catch let error as UnframeableMessage {
+            // A reply this server built does not fit a frame: a bug or an input nothing bounded. Only
+            // this session ends; the client learns that the failure is the server's.
+            logger.error("could not send a reply: \(error)")
+            lastWord(ErrorReply(.internal, "the server could not send its reply; the session ends"))
+            close(started, reason: "unsendable reply: \(error)")
         } catch {
             close(started, reason: "\(error)")
         }

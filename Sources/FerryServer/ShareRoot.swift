@@ -71,7 +71,7 @@ public final class ShareRoot: Sendable {
                 status = try FileStatus.of(name, in: current)
             } catch {
                 if isLast && error.code == ENOENT {
-                    return Location(parent: current, name: name, path: SharePath(components: resolved + [name]))
+                    return Location(parent: current, name: name, path: try Self.resolvedPath(resolved + [name]))
                 }
                 if error.code == ENOENT { throw ErrorReply(.notFound, "no such directory: \(name)") }
                 throw ErrorReply(posix: error)
@@ -96,7 +96,7 @@ public final class ShareRoot: Sendable {
                 continue
             }
             if isLast {
-                return Location(parent: current, name: name, path: SharePath(components: resolved + [name]))
+                return Location(parent: current, name: name, path: try Self.resolvedPath(resolved + [name]))
             }
             guard status.kind == .directory else {
                 throw ErrorReply(.notDirectory, "\(name) is not a directory")
@@ -108,9 +108,27 @@ public final class ShareRoot: Sendable {
                 continue
             }
             resolved.append(name)
+            // Deeper than any answer could be: no need to walk on.
+            guard resolved.count < SharePath.maximumComponents else { throw Self.resolvesTooLong }
         }
         throw ErrorReply(.invalidPath, "names no file")
     }
+
+    /// The path a lookup arrived at, which replies and logs quote. Symlinks can make a short request
+    /// resolve to an arbitrarily long path; one longer than a client may write is refused, so that every
+    /// path the server echoes is bounded like the paths it accepts.
+    static func resolvedPath(_ components: [String]) throws(ErrorReply) -> SharePath {
+        let bytes = components.reduce(components.count - 1) { $0 + $1.utf8.count }
+        guard bytes <= SharePath.maximumBytes, components.count <= SharePath.maximumComponents else {
+            throw resolvesTooLong
+        }
+        return SharePath(components: components)
+    }
+
+    static let resolvesTooLong = ErrorReply(
+        .invalidPath,
+        "the path resolves, through symlinks, to more than \(SharePath.maximumBytes) bytes or \(SharePath.maximumComponents) components"
+    )
 
     /// Opens `path` as a directory (the root for an empty path), following symlinks that stay inside.
     public func openDirectory(_ path: SharePath) throws(ErrorReply) -> Descriptor {

@@ -16,21 +16,13 @@ public enum TemporaryFile {
     /// True for names reserved for temporary files.
     public static func isReserved(_ name: String) -> Bool { name.utf8.starts(with: prefix.utf8) }
 
-    /// Removes every temporary file under `root`, descending into directories but never following
-    /// symlinks. Returns how many were removed.
+    /// Removes every temporary file under `root`, at any depth, never following symlinks (a reserved
+    /// symlink is removed itself). Returns how many were removed.
     @discardableResult
-    public static func sweep(root: Descriptor, depthLimit: Int = 64) -> Int {
+    public static func sweep(root: Descriptor) -> Int {
         var removed = 0
-        guard depthLimit > 0, let stream = try? DirectoryStream(root) else { return 0 }
-        while let name = try? stream.next() {
-            if isReserved(name) {
-                if (try? File.remove(name, in: root)) != nil { removed += 1 }
-                continue
-            }
-            guard let status = try? FileStatus.of(name, in: root), status.kind == .directory,
-                  let child = try? File.openDirectory(name, in: root)
-            else { continue }
-            removed += sweep(root: child, depthLimit: depthLimit - 1)
+        DirectoryTree.forEachEntry(under: root) { name, directory, _ in
+            if isReserved(name), (try? File.remove(name, in: directory)) != nil { removed += 1 }
         }
         return removed
     }

@@ -38,7 +38,9 @@ public final class TransferLog: Sendable {
     public func append(_ record: Record) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard var line = try? encoder.encode(record) else { return }
+        guard let json = try? encoder.encode(record) else { return }
+        // Names come from clients: no C1 control or bidi override is written raw (see LogText).
+        var line = Array(LogText.jsonEscaped(String(decoding: json, as: UTF8.self)).utf8)
         line.append(UInt8(ascii: "\n"))
         line.withUnsafeBytes { try? File.write(file, $0) }
     }

@@ -42,12 +42,13 @@ public final class MessageChannel {
 
     /// Sends several messages in one write, as pipelined requests: the peer answers them in order.
     public func send(_ messages: [Message], timeout: Duration?) throws {
-        try writeBetweenFrames(messages.flatMap { coder.frame($0) }, timeout: timeout)
+        try writeBetweenFrames(messages.flatMap { try coder.frame($0) }, timeout: timeout)
     }
 
-    /// Writes whole frames (and perhaps a whole body after them); never in the middle of a body.
+    /// Writes whole frames (and perhaps a whole body after them); never in the middle of a body, where
+    /// the peer would take the frame for file data: that is refused with ``FrameInsideBody``.
     private func writeBetweenFrames(_ bytes: [UInt8], timeout: Duration?) throws {
-        precondition(!isInBody, "a frame cannot be sent in the middle of a body")
+        guard !isInBody else { throw FrameInsideBody() }
         try bytes.withUnsafeBytes { try socket.write($0, timeout: timeout) }
     }
 
@@ -125,6 +126,13 @@ public final class MessageChannel {
 public struct ChannelClosed: Error, Sendable, CustomStringConvertible {
     public init() {}
     public var description: String { "connection closed by peer" }
+}
+
+/// A frame was to be sent while a body was partly sent or received; nothing was written, and the
+/// connection can only be closed.
+public struct FrameInsideBody: Error, Sendable, CustomStringConvertible {
+    public init() {}
+    public var description: String { "a frame cannot be sent in the middle of a body" }
 }
 
 /// The file being sent became shorter than its announced size.

@@ -50,13 +50,29 @@ public struct ErrorCode: RawRepresentable, Codable, Hashable, Sendable, CustomSt
 public struct ErrorReply: Codable, Equatable, Sendable, Error, CustomStringConvertible {
     public var code: ErrorCode
     public var message: String
-    /// Longest message kept, in characters: a reply that quotes what a client sent must still fit a frame.
+    /// Longest message kept, in UTF-8 bytes, "…" included: a reply that quotes what a client sent must
+    /// still fit a frame, whatever the quoted text is made of.
     public static let maximumMessageLength = 1000
 
     public init(_ code: ErrorCode, _ message: String) {
         self.code = code
-        self.message = message.count > Self.maximumMessageLength
-            ? String(message.prefix(Self.maximumMessageLength)) + "…" : message
+        self.message = Self.cut(message, toBytes: Self.maximumMessageLength)
+    }
+
+    /// `text` if it has at most `limit` UTF-8 bytes; else its longest prefix of whole Unicode scalars
+    /// that leaves room for "…", followed by "…". Cut by bytes, not Characters: one Character may hold
+    /// any number of combining marks.
+    public static func cut(_ text: String, toBytes limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        let ellipsis = "…"
+        var kept = String.UnicodeScalarView()
+        var bytes = ellipsis.utf8.count
+        for scalar in text.unicodeScalars {
+            bytes += UTF8.width(scalar)
+            if bytes > limit { break }
+            kept.append(scalar)
+        }
+        return String(kept) + ellipsis
     }
     public var description: String { message }
 }

@@ -104,17 +104,20 @@ public struct MessageCoder {
     }
 
     /// The JSON payload of `message` (without the length prefix).
-    public func encode(_ message: Message) -> [UInt8] {
+    ///
+    /// Every field of every message is a string, number, bool or array of them, which JSONEncoder always
+    /// encodes; should it fail all the same, the message is reported as unframeable rather than trapping.
+    public func encode(_ message: Message) throws(UnframeableMessage) -> [UInt8] {
         do {
             return Array(try encoder.encode(message))
         } catch {
-            preconditionFailure("a Message always encodes: \(error)")
+            throw UnframeableMessage(length: 0)
         }
     }
 
-    /// The whole frame for `message`: length prefix and JSON.
-    public func frame(_ message: Message) -> [UInt8] {
-        Frame.encode(encode(message))
+    /// The whole frame for `message`: length prefix and JSON. Throws when it is larger than a frame.
+    public func frame(_ message: Message) throws(UnframeableMessage) -> [UInt8] {
+        try Frame.encode(encode(message))
     }
 
     /// Parses one frame payload. Anything but a JSON object of a known type with well-typed fields is refused.

@@ -33,7 +33,7 @@ extension Ferryd {
             Posix.raiseDescriptorLimit()
             let level = logLevel
             LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
+                var handler = EscapingLogHandler(wrapping: StreamLogHandler.standardError(label: label))
                 handler.logLevel = level
                 return handler
             }

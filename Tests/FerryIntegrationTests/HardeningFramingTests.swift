@@ -71,7 +71,7 @@ import Testing
     @Test func tricklingAFrameDoesNotExtendTheIdleTimeout() throws {
         let server = try TestServer { $0.idleTimeout = .milliseconds(400) }
         let connection = try HardConnection.loggedIn(server)
-        let frame = HardConnection.frame(.list(PathRequest(path: "a/long/enough/path/to/trickle")))
+        let frame = try HardConnection.frame(.list(PathRequest(path: "a/long/enough/path/to/trickle")))
         let started = ContinuousClock.now
         var answer: Message?
         trickle: for byte in frame {
@@ -98,7 +98,7 @@ import Testing
         let connection = try HardConnection.loggedIn(server)
 
         // One byte per write, with pauses, length prefix included.
-        for byte in HardConnection.frame(.stat(PathRequest(path: "a.txt"))) {
+        for byte in try HardConnection.frame(.stat(PathRequest(path: "a.txt"))) {
             try connection.sendBytes([byte])
             usleep(1_000)
         }
@@ -106,7 +106,7 @@ import Testing
         #expect(single.entry.name == "a.txt" && single.entry.size == 1)
 
         // Three frames in one write: three answers, in order.
-        let three = HardConnection.frame(.stat(PathRequest(path: "b.txt")))
+        let three = try HardConnection.frame(.stat(PathRequest(path: "b.txt")))
             + HardConnection.frame(.stat(PathRequest(path: "a.txt")))
             + HardConnection.frame(.list(PathRequest(path: "")))
         try connection.sendBytes(three)
@@ -119,8 +119,8 @@ import Testing
         #expect(Set(listing.entries.map(\.name)) == ["a.txt", "b.txt"])
 
         // A write ending in the middle of the second frame's length prefix, the rest later.
-        let pair = HardConnection.frame(.stat(PathRequest(path: "a.txt"))) + HardConnection.frame(.stat(PathRequest(path: "b.txt")))
-        let firstLength = HardConnection.frame(.stat(PathRequest(path: "a.txt"))).count
+        let pair = try HardConnection.frame(.stat(PathRequest(path: "a.txt"))) + HardConnection.frame(.stat(PathRequest(path: "b.txt")))
+        let firstLength = try HardConnection.frame(.stat(PathRequest(path: "a.txt"))).count
         try connection.sendBytes(Array(pair[..<(firstLength + 2)]))
         guard case .entry(let early) = try connection.receive() else { Issue.record("first of a split pair missing"); return }
         #expect(early.entry.name == "a.txt")

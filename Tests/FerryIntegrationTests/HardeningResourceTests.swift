@@ -11,7 +11,12 @@ import Testing
 @Suite struct HardeningResourceTests {
     @Test func fiveHundredSilentSocketsAreClosedByTheLoginTimeoutWhileARealClientWorks() throws {
         let loginTimeout = Duration.milliseconds(1500)
-        let server = try TestServer { $0.loginTimeout = loginTimeout }
+        // The limits on connections waiting to log in are raised here: this is about the login timeout.
+        let server = try TestServer {
+            $0.loginTimeout = loginTimeout
+            $0.maxPendingLogins = 1000
+            $0.maxPendingLoginsPerAddress = 1000
+        }
         let content = Array(try randomBytes(1 << 20))
         try Data(content).write(to: server.url("payload.bin"))
         let started = ContinuousClock.now
@@ -93,7 +98,7 @@ import Testing
         try Data("x".utf8).write(to: server.url("f.txt"))
         let count = 20_000
         let flooder = try HardConnection.loggedIn(server)
-        let frame = HardConnection.frame(.stat(PathRequest(path: "f.txt")))
+        let frame = try HardConnection.frame(.stat(PathRequest(path: "f.txt")))
         let flood = Array((0..<count).map { _ in frame }.joined())
         let socket = flooder.socket
         let writeOutcome = Locked<String>("pending")

@@ -25,9 +25,9 @@ final class HardConnection: @unchecked Sendable {
     let channel: MessageChannel
     private(set) var hello: Hello?
 
-    /// Connects; reads the hello unless `readHello` is false.
-    init(port: Int, readHello: Bool = true) throws {
-        socket = try Socket.connect(host: "127.0.0.1", port: port, timeout: .seconds(5))
+    /// Connects (from the loopback address `source`, if given); reads the hello unless `readHello` is false.
+    init(port: Int, readHello: Bool = true, source: String? = nil) throws {
+        socket = try Socket.connect(host: "127.0.0.1", port: port, timeout: .seconds(5), source: source)
         channel = MessageChannel(socket: socket)
         if readHello {
             let first = try channel.receive(timeout: .seconds(5))
@@ -59,7 +59,7 @@ final class HardConnection: @unchecked Sendable {
 
     static func frame(_ json: String) -> [UInt8] { frame(Array(json.utf8)) }
 
-    static func frame(_ message: Message) -> [UInt8] { MessageCoder().frame(message) }
+    static func frame(_ message: Message) throws -> [UInt8] { try MessageCoder().frame(message) }
 
     static func lengthPrefix(_ length: UInt32) -> [UInt8] {
         [UInt8(truncatingIfNeeded: length >> 24), UInt8(truncatingIfNeeded: length >> 16),

@@ -1,4 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import FerryPosix
+import Foundation
 import FerryServer
 import Testing
 
@@ -59,20 +63,30 @@ struct TemporaryFileTests {
         #expect(TemporaryFile.sweep(root: root) == 0, "a second sweep finds nothing")
     }
 
-    @Test("sweep stops at its depth limit")
-    func depthLimit() throws {
+    @Test("sweep finds a temporary file 1,000 directories deep, under a path far past PATH_MAX")
+    func sweepHasNoDepthLimit() throws {
         let base = try TemporaryDirectory()
-        try base.makeDirectory("a/b")
-        try base.write(".ferry-upload-0", "")
-        try base.write("a/.ferry-upload-1", "")
-        try base.write("a/b/.ferry-upload-2", "")
         let root = try File.openDirectory(path: base.path)
-        #expect(TemporaryFile.sweep(root: root, depthLimit: 0) == 0)
-        #expect(TemporaryFile.sweep(root: root, depthLimit: 1) == 1)
-        #expect(base.exists("a/.ferry-upload-1"))
-        #expect(TemporaryFile.sweep(root: root, depthLimit: 2) == 1)
-        #expect(base.exists("a/b/.ferry-upload-2"))
+        let name = String(repeating: "d", count: 200)
+        // 1,000 levels of 200-byte names: about 200 KB of path, reachable only with *at() calls.
+        var current = root
+        for _ in 0..<1000 {
+            #expect(mkdirat(current.rawValue, name, 0o755) == 0)
+            current = try File.openDirectory(name, in: current)
+        }
+        let fd = openat(current.rawValue, ".ferry-upload-deep.part", O_CREAT | O_WRONLY | O_EXCL, 0o600)
+        #expect(fd >= 0)
+        close(fd)
+        #expect(openat(current.rawValue, "keep.txt", O_CREAT | O_WRONLY | O_EXCL, 0o600) >= 0)
         #expect(TemporaryFile.sweep(root: root) == 1)
-        #expect(!base.exists("a/b/.ferry-upload-2"))
+        #expect(faccessat(current.rawValue, ".ferry-upload-deep.part", F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+        #expect(faccessat(current.rawValue, "keep.txt", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+        // TemporaryDirectory's own clean-up cannot delete paths this long; GNU rm walks them with *at() calls.
+        let rm = Process()
+        rm.executableURL = URL(fileURLWithPath: "/bin/rm")
+        rm.arguments = ["-rf", base.path + "/" + name]
+        try rm.run()
+        rm.waitUntilExit()
+        #expect(!base.exists(name))
     }
 }

@@ -27,7 +27,7 @@ struct FrameDecoderTests {
     func coalescedFrames() throws {
         let payloads = [payload(1, seed: 1), payload(10, seed: 2), payload(300, seed: 3), payload(2, seed: 4)]
         var decoder = FrameDecoder()
-        decoder.append(payloads.flatMap(Frame.encode))
+        decoder.append(try payloads.flatMap { try Frame.encode($0) })
         var received: [[UInt8]] = []
         while let frame = try decoder.nextFrame() { received.append(frame) }
         #expect(received == payloads)
@@ -38,7 +38,7 @@ struct FrameDecoderTests {
     @Test("a frame fed one byte at a time comes out once, only when complete")
     func byteByByte() throws {
         let body = payload(20, seed: 9)
-        let frame = Frame.encode(body)
+        let frame = try Frame.encode(body)
         var decoder = FrameDecoder()
         var emitted: [[UInt8]] = []
         for (index, byte) in frame.enumerated() {
@@ -59,7 +59,7 @@ struct FrameDecoderTests {
     @Test("a frame split in two appends at every possible point decodes the same")
     func everySplitPoint() throws {
         let body = payload(17, seed: 40)
-        let frame = Frame.encode(body) + Frame.encode([0xAB])
+        let frame = try Frame.encode(body) + Frame.encode([0xAB])
         for split in 0...frame.count {
             var decoder = FrameDecoder()
             decoder.append(Array(frame[..<split]))
@@ -113,7 +113,7 @@ struct FrameDecoderTests {
     func smallerLimit() throws {
         var decoder = FrameDecoder(maximumLength: 10)
         #expect(decoder.maximumLength == 10)
-        decoder.append(Frame.encode(payload(10)))
+        decoder.append(try Frame.encode(payload(10)))
         #expect(try decoder.nextFrame() == payload(10))
         decoder.append(prefix(11))
         #expect(throws: WireError.frameTooLarge(length: 11, limit: 10)) { try decoder.nextFrame() }
@@ -125,7 +125,7 @@ struct FrameDecoderTests {
         let body: [UInt8] = [9, 8, 7, 6, 5, 4]
         let next = payload(3, seed: 100)
         var decoder = FrameDecoder()
-        decoder.append(Frame.encode(header) + body + Frame.encode(next))
+        decoder.append(try Frame.encode(header) + body + Frame.encode(next))
         #expect(try decoder.nextFrame() == header)
         #expect(decoder.bufferedCount == body.count + 4 + next.count)
 
@@ -139,7 +139,7 @@ struct FrameDecoderTests {
     @Test("takeBuffered returns at most what is buffered")
     func takeBufferedShort() throws {
         var decoder = FrameDecoder()
-        decoder.append(Frame.encode([1]) + [2, 3])
+        decoder.append(try Frame.encode([1]) + [2, 3])
         #expect(try decoder.nextFrame() == [1])
         #expect(Array(decoder.takeBuffered(upTo: 100)) == [2, 3])
         #expect(decoder.takeBuffered(upTo: 100).isEmpty)
@@ -155,7 +155,7 @@ struct FrameDecoderTests {
     @Test("bufferedCount and hasPartialFrame track a partial frame")
     func partialFrameState() throws {
         var decoder = FrameDecoder()
-        let frame = Frame.encode(payload(8))
+        let frame = try Frame.encode(payload(8))
         decoder.append(Array(frame[..<6]))
         #expect(decoder.bufferedCount == 6)
         #expect(decoder.hasPartialFrame)
@@ -170,7 +170,7 @@ struct FrameDecoderTests {
     @Test("hundreds of kilobytes of frames in odd-sized appends stay in order across buffer compaction")
     func longStream() throws {
         let payloads = (0..<200).map { payload(1 + ($0 * 997) % 4000, seed: UInt8(truncatingIfNeeded: $0)) }
-        let stream = payloads.flatMap(Frame.encode)
+        let stream = try payloads.flatMap { try Frame.encode($0) }
         var decoder = FrameDecoder()
         var received: [[UInt8]] = []
         var offset = 0
@@ -188,7 +188,7 @@ struct FrameDecoderTests {
 
     @Test("append from a raw buffer works like append from an array")
     func appendRawBuffer() throws {
-        let frame = Frame.encode([1, 2, 3])
+        let frame = try Frame.encode([1, 2, 3])
         var decoder = FrameDecoder()
         frame.withUnsafeBytes { decoder.append($0) }
         #expect(try decoder.nextFrame() == [1, 2, 3])

@@ -11,9 +11,9 @@ struct FrameTests {
         (65_535, [0x00, 0x00, 0xFF, 0xFF]),
         (65_536, [0x00, 0x01, 0x00, 0x00]),
     ])
-    func bigEndianPrefix(length: Int, prefix: [UInt8]) {
+    func bigEndianPrefix(length: Int, prefix: [UInt8]) throws {
         let payload = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
-        let frame = Frame.encode(payload)
+        let frame = try Frame.encode(payload)
         #expect(frame.count == Frame.headerSize + length)
         #expect(Array(frame.prefix(4)) == prefix)
         #expect(Array(frame.dropFirst(4)) == payload)
@@ -29,7 +29,7 @@ struct FrameTests {
     func roundTrip(length: Int) throws {
         let payload = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 5) }
         var decoder = FrameDecoder()
-        decoder.append(Frame.encode(payload))
+        decoder.append(try Frame.encode(payload))
         let decoded = try decoder.nextFrame()
         #expect(decoded == payload)
         #expect(try decoder.nextFrame() == nil)

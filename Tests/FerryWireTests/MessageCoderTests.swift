@@ -44,7 +44,7 @@ struct MessageCoderTests {
     @Test("every message round-trips through encode and decode", arguments: everyMessage)
     func roundTrip(message: Message) throws {
         let coder = MessageCoder()
-        let payload = coder.encode(message)
+        let payload = try coder.encode(message)
         #expect(payload.first == UInt8(ascii: "{"))
         #expect(text(payload).contains("\"type\":\"\(message.type)\""))
         #expect(try coder.decode(payload) == message)
@@ -54,7 +54,7 @@ struct MessageCoderTests {
     func frameRoundTrip(message: Message) throws {
         let coder = MessageCoder()
         var decoder = FrameDecoder()
-        decoder.append(coder.frame(message))
+        decoder.append(try coder.frame(message))
         let payload = try #require(try decoder.nextFrame())
         #expect(try coder.decode(payload) == message)
         #expect(decoder.bufferedCount == 0)
@@ -87,8 +87,8 @@ struct MessageCoderTests {
         (.entry(EntryReply(entry: Entry(name: "d", kind: .directory, size: 0, mtime: 9))),
          #"{"entry":{"kind":"directory","mtime":9,"name":"d","size":0},"type":"entry"}"#),
     ])
-    func exactJSON(message: Message, json: String) {
-        #expect(text(MessageCoder().encode(message)) == json)
+    func exactJSON(message: Message, json: String) throws {
+        #expect(text(try MessageCoder().encode(message)) == json)
     }
 
     @Test("documented JSON as a peer would write it decodes", arguments: [
@@ -284,7 +284,7 @@ struct DocumentedTranscriptTests {
     func serverLine(line: String) throws {
         let coder = MessageCoder()
         let message = try coder.decode(Array(line.utf8))
-        #expect(String(decoding: coder.encode(message), as: UTF8.self) == line)
+        #expect(String(decoding: try coder.encode(message), as: UTF8.self) == line)
     }
 
     @Test("client lines decode to the intended message", arguments: documentedClientLines)
@@ -295,20 +295,59 @@ struct DocumentedTranscriptTests {
 
 @Suite("ErrorReply")
 struct ErrorReplyTests {
-    @Test("a message up to the limit is kept whole")
+    @Test("a message up to the limit in UTF-8 bytes is kept whole")
     func shortMessage() {
-        let text = String(repeating: "é", count: ErrorReply.maximumMessageLength)
+        let text = String(repeating: "é", count: ErrorReply.maximumMessageLength / 2)
+        #expect(text.utf8.count == ErrorReply.maximumMessageLength)
         let reply = ErrorReply(.badRequest, text)
         #expect(reply.message == text)
         #expect(reply.description == text)
         #expect(reply.code == .badRequest)
     }
 
-    @Test("a longer message is cut to the limit and marked, so an error frame always fits")
+    @Test("a longer message is cut to the limit in bytes, \"…\" included, so an error frame always fits")
     func longMessage() throws {
         let reply = ErrorReply(.invalidPath, String(repeating: "x", count: 70_000))
-        #expect(reply.message == String(repeating: "x", count: ErrorReply.maximumMessageLength) + "…")
-        let frame = MessageCoder().frame(.error(reply))
+        #expect(reply.message == String(repeating: "x", count: ErrorReply.maximumMessageLength - 3) + "…")
+        #expect(reply.message.utf8.count == ErrorReply.maximumMessageLength)
+        let frame = try MessageCoder().frame(.error(reply))
         #expect(frame.count <= Frame.headerSize + Frame.maximumLength)
+    }
+
+    @Test("one grapheme of 32,000 combining marks is cut at a scalar boundary, not kept whole")
+    func oneHugeGrapheme() throws {
+        let grapheme = "a" + String(repeating: "\u{301}", count: 32_000)
+        #expect(grapheme.count == 1)
+        let reply = ErrorReply(.badRequest, "unknown message type \"\(grapheme)\"")
+        #expect(reply.message.utf8.count <= ErrorReply.maximumMessageLength)
+        #expect(reply.message.unicodeScalars.starts(with: "unknown message type \"a\u{301}\u{301}".unicodeScalars))
+        #expect(reply.message.unicodeScalars.last == "…")
+        let frame = try MessageCoder().frame(.error(reply))
+        #expect(frame.count <= Frame.headerSize + 6 * ErrorReply.maximumMessageLength)
+    }
+
+    @Test("a cut never splits a multi-byte scalar")
+    func cutAtScalarBoundary() {
+        // 998 bytes of "x" leave 2 bytes before "…": not enough for "€" (3 bytes), so it is left out.
+        let text = String(repeating: "x", count: 995) + "€€€"
+        let cut = ErrorReply.cut(text, toBytes: 1000)
+        #expect(cut == String(repeating: "x", count: 995) + "…")
+    }
+}
+
+@Suite("Frame encoding")
+struct FrameEncodingTests {
+    @Test("a payload over the frame limit is an error, not a trap")
+    func oversizedPayloadThrows() {
+        #expect(throws: UnframeableMessage(length: Frame.maximumLength + 1)) {
+            try Frame.encode([UInt8](repeating: 0x7B, count: Frame.maximumLength + 1))
+        }
+        #expect(throws: UnframeableMessage(length: 0)) { try Frame.encode([]) }
+    }
+
+    @Test("a message that would need more than a frame is refused by the coder")
+    func oversizedMessageThrows() {
+        let huge = Message.authChallenge(AuthMessage(message: String(repeating: "r", count: 70_000)))
+        #expect(throws: UnframeableMessage.self) { try MessageCoder().frame(huge) }
     }
 }

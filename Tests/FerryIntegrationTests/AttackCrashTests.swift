@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FerryPosix
+import FerryWire
+import Foundation
+import Testing
+
+/// Single frames (or share contents) that made ferryd build a reply larger than a frame, which trapped
+/// the whole process. Each runs against the ferryd binary, so a trap shows as a dead daemon rather than a
+/// dead test runner, and each ends by logging in on a fresh connection: the daemon still serves others.
+@Suite struct AttackCrashTests {
+    /// A ferryd binary on a fresh share with the user carol (password "pw").
+    final class Daemon {
+        let local: LocalDirectory
+        let process: Process
+        let stderr: Pipe
+        let port: Int
+
+        init(transferLog: Bool = false) throws {
+            local = try LocalDirectory()
+            let config = try DaemonTests.configWithCarol(in: local)
+            if transferLog {
+                let text = try String(contentsOf: config, encoding: .utf8)
+                try text.replacingOccurrences(of: "[server]\n", with: "[server]\ntransfer_log = transfers.log\n")
+                    .write(to: config, atomically: true, encoding: .utf8)
+            }
+            (process, stderr, port) = try DaemonTests.start(config: config)
+        }
+
+        var share: URL { local.file("share") }
+        var log: String { DaemonTests.log(of: stderr.fileHandleForReading) }
+
+        /// A logged-in connection as carol.
+        func carol() throws -> HardConnection {
+            let connection = try HardConnection(port: port)
+            let outcome = try connection.login(user: "carol", password: "pw")
+            guard case .authOK = outcome else { throw HardUnexpected("carol could not log in: \(outcome)") }
+            return connection
+        }
+
+        /// True when the daemon is alive and serves a new client: login and a listing.
+        func servesOthers() -> Bool {
+            guard process.isRunning else {
+                Issue.record("ferryd died (\(process.terminationReason == .uncaughtSignal ? "signal" : "exit") \(process.terminationStatus)): \(log.suffix(1500))")
+                return false
+            }
+            do {
+                _ = try carol().list("")
+                return true
+            } catch {
+                Issue.record("ferryd is running but does not serve: \(error)")
+                return false
+            }
+        }
+
+        deinit {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+    }
+
+    @Test func anAuthStartWithASixtyFourKilobyteNonceIsRefusedNotEchoed() throws {
+        let daemon = try Daemon()
+        let connection = try HardConnection(port: daemon.port)
+        // 75 bytes of JSON around the nonce: the frame fits, the challenge echoing it (106 bytes more) would not.
+        let nonce = String(repeating: "N", count: 65_450)
+        try connection.sendJSON(#"{"type":"auth_start","mechanism":"SCRAM-SHA-256","message":"n,,n=carol,r="# + nonce + #""}"#)
+        let reply = try connection.receiveError()
+        #expect(reply.code == .badRequest)
+        #expect(reply.message.contains("nonce longer than"), "\(reply.message)")
+        #expect(connection.closedByServer(within: .seconds(3)))
+        #expect(daemon.servesOthers())
+    }
+
+    @Test func anUnknownTypeOfOneHugeGraphemeGetsAnErrorThatFitsAFrame() throws {
+        let daemon = try Daemon()
+        // 32,735 two-byte marks: each request fits a frame, an error quoting it whole would not.
+        let grapheme = "a" + String(repeating: "\u{301}", count: 32_735)
+        for json in [#"{"type":""# + grapheme + #""}"#,
+                     #"{"type":"auth_start","mechanism":""# + grapheme + #"","message":"n,,n=carol,r=abc"}"#] {
+            let connection = try HardConnection(port: daemon.port)
+            try connection.sendJSON(json)
+            let reply = try connection.receiveError()
+            #expect([ErrorCode.badRequest, .unsupported].contains(reply.code), "\(reply)")
+            #expect(reply.message.utf8.count <= ErrorReply.maximumMessageLength)
+            #expect(reply.message.hasSuffix("…"))
+        }
+        // The same after login, where unknown types are answered and the session goes on.
+        let session = try daemon.carol()
+        try session.sendJSON(#"{"type":""# + grapheme + #""}"#)
+        let reply = try session.receiveError()
+        #expect(reply.code == .badRequest && reply.message.utf8.count <= ErrorReply.maximumMessageLength)
+        #expect(try session.list("").entries.isEmpty, "that session goes on")
+        #expect(daemon.servesOthers())
+    }
+
+    @Test func deeplyNestedJSONIsRefusedNotRecursedInto() throws {
+        let daemon = try Daemon()
+        let session = try daemon.carol()
+        try session.sendJSON(#"{"type":"ls","path":"","x":"# + String(repeating: "[", count: 60_000) + "}")
+        #expect(try session.receiveError().code == .badRequest)
+        #expect(daemon.servesOthers())
+    }
+
+    /// A short client path that symlinks make resolve to a directory 300 levels of 255-byte names deep
+    /// (about 77 KB): the reply that quotes the resolved path could not fit a frame.
+    @Test func aShortPathThatSymlinksStretchTo77KilobytesIsRefused() throws {
+        let daemon = try Daemon()
+        let name = String(repeating: "n", count: 255)
+        let share = try File.openDirectory(path: daemon.share.path)
+        defer { removeDeepTree(daemon.share.path) }
+        // 20 symlinks s1 ... s20, each 15 directory levels further down than the one before.
+        var current = share
+        for hop in 1...20 {
+            let target = Array(repeating: name, count: 15).joined(separator: "/") + "/s\(hop + 1)"
+            #expect(symlinkat(target, current.rawValue, "s\(hop)") == 0)
+            for _ in 0..<15 {
+                if mkdirat(current.rawValue, name, 0o755) != 0 && errno != EEXIST { throw HardUnexpected("mkdirat: \(errno)") }
+                current = try File.openDirectory(name, in: current)
+            }
+        }
+        #expect(mkdirat(current.rawValue, "s21", 0o755) == 0, "the last hop is a plain directory")
+        let last = try File.openDirectory("s21", in: current)
+        let fd = openat(last.rawValue, "f.txt", O_CREAT | O_WRONLY, 0o644)
+        #expect(fd >= 0)
+        close(fd)
+
+        let session = try daemon.carol()
+        let put = try session.put("s1/stored.txt", Array("payload".utf8))
+        #expect(errorCode(put) == .invalidPath, "got \(put)")
+        #expect(throws: ErrorReply.self) { try session.get("s1/f.txt") }
+        #expect(throws: ErrorReply.self) { try session.list("s1") }
+        #expect(try session.list("").entries.map(\.name).contains("s1"), "the session goes on")
+        #expect(daemon.servesOthers())
+    }
+
+}
+
+/// Removes a tree too deep for FileManager (paths past PATH_MAX): GNU rm walks it with *at() calls.
+func removeDeepTree(_ path: String) {
+    let rm = Process()
+    rm.executableURL = URL(fileURLWithPath: "/bin/rm")
+    rm.arguments = ["-rf", path]
+    try? rm.run()
+    rm.waitUntilExit()
+}
