@@ -36,10 +36,10 @@ test-large: deps
 	$(SWIFT) build --build-tests
 	FERRY_LARGE_TESTS=1 $(SWIFT) test --skip-build --filter LargeFileTests
 
-# libFuzzer + ASan over FrameDecoder, MessageCoder and SharePath (see fuzz/README.md). Builds into
-# .build-fuzz; FUZZ_SECONDS (default 300) sets how long it runs.
+# libFuzzer + ASan over FrameDecoder, MessageCoder and SharePath, then over the server end to end (see
+# fuzz/README.md). Builds into .build-fuzz; FUZZ_SECONDS (default 300) sets how long each target runs.
 .PHONY: fuzz
-fuzz:
+fuzz: deps
 	fuzz/run.sh
 
 clean:

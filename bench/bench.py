@@ -384,7 +384,9 @@ class Bench:
         with open(self.ferryd_conf, "w") as f:
             f.write(
                 "[server]\nlisten = 127.0.0.1\nport = %d\nroot = %s\n"
-                "max_connections = 4096\nmax_connections_per_address = 4096\n" % (self.ferryd_port, self.share)
+                "max_connections = 4096\nmax_connections_per_address = 4096\n"
+                # Every bench client comes from 127.0.0.1, and row 4 starts 100 logins at once.
+                "max_pending_logins_per_address = 256\n" % (self.ferryd_port, self.share)
             )
         r = subprocess.run(
             [self.ferryd, "adduser", USER, "--config", self.ferryd_conf],

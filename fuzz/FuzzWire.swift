@@ -280,7 +280,8 @@ func describe(_ events: [StreamEvent]) -> String {
 
 /// A decoded message must encode, frame and decode back to itself, and encode the same way twice.
 func checkRoundTrip(_ message: Message, coder: MessageCoder) {
-    let payload = coder.encode(message)
+    let payload: [UInt8]
+    do { payload = try coder.encode(message) } catch { fatalError("a decoded \(message.type) message does not encode: \(error)") }
     precondition(payload.first == UInt8(ascii: "{"), "encoded message does not start with {")
     let again: Message
     do {
@@ -291,16 +292,23 @@ func checkRoundTrip(_ message: Message, coder: MessageCoder) {
     if again != message {
         fatalError("round trip changed the message:\n  before \(message)\n  after  \(again)")
     }
-    let payloadAgain = coder.encode(again)
+    let payloadAgain = (try? coder.encode(again)) ?? []
     if payloadAgain != payload {
         fatalError("encoding is not stable:\n  first  \(hex(payload))\n  second \(hex(payloadAgain))")
     }
 
-    // Frame.encode traps on payloads over the limit by design; a message decoded from a frame can
-    // still encode larger (whitespace removed, but e.g. an unknown entry kind becomes "other"), which
-    // MessageCoder.frame would trap on. Only the in-range case is a meaningful check here.
-    guard payload.count <= Frame.maximumLength else { return }
-    let frame = coder.frame(message)
+    // A message decoded from a frame can still encode larger (whitespace removed, but e.g. an unknown
+    // entry kind becomes "other"): MessageCoder.frame must then throw, never trap or truncate.
+    guard payload.count <= Frame.maximumLength else {
+        do {
+            _ = try coder.frame(message)
+            fatalError("MessageCoder.frame accepted a payload of \(payload.count) bytes")
+        } catch {
+            return
+        }
+    }
+    let frame: [UInt8]
+    do { frame = try coder.frame(message) } catch { fatalError("MessageCoder.frame refused \(payload.count) bytes: \(error)") }
     precondition(frame.count == payload.count + Frame.headerSize)
     let prefix = Int(frame[0]) << 24 | Int(frame[1]) << 16 | Int(frame[2]) << 8 | Int(frame[3])
     precondition(prefix == payload.count && Array(frame[4...]) == payload, "frame prefix or payload wrong")
