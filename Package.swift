@@ -12,10 +12,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
-        // OpenSSL's libcrypto, with static inline wrappers for the macros Swift cannot call.
+        // OpenSSL's libssl and libcrypto, with static inline wrappers for the macros Swift cannot call.
         .systemLibrary(
             name: "COpenSSL",
-            pkgConfig: "libcrypto",
+            pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
         // Declarations of the Linux calls Swift's Glibc module leaves out (syncfs, sync_file_range).
@@ -28,21 +28,23 @@ let package = Package(
         .target(name: "FerryPosix", dependencies: ["CLinux"]),
         // Framed messages and file bodies over a socket: what server and client both speak.
         .target(name: "FerryTransport", dependencies: ["FerryWire", "FerryPosix", "FerryCrypto"]),
+        // TLS 1.3 over libssl: contexts, streams, server keys and their fingerprints.
+        .target(name: "FerryTLS", dependencies: ["COpenSSL", "FerryCrypto", "FerryPosix", "FerryTransport"]),
         .target(
             name: "FerryServer",
             dependencies: [
-                "FerryWire", "FerryCrypto", "FerryPosix", "FerryTransport",
+                "FerryWire", "FerryCrypto", "FerryPosix", "FerryTransport", "FerryTLS",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "FerryClient",
-            dependencies: ["FerryWire", "FerryCrypto", "FerryPosix", "FerryTransport"]
+            dependencies: ["FerryWire", "FerryCrypto", "FerryPosix", "FerryTransport", "FerryTLS"]
         ),
         .executableTarget(
             name: "ferryd",
             dependencies: [
-                "FerryServer", "FerryPosix", "FerryCrypto",
+                "FerryServer", "FerryPosix", "FerryCrypto", "FerryTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -50,17 +52,18 @@ let package = Package(
         .executableTarget(
             name: "ferry",
             dependencies: [
-                "FerryClient", "FerryPosix",
+                "FerryClient", "FerryPosix", "FerryTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "FerryWireTests", dependencies: ["FerryWire"]),
         .testTarget(name: "FerryCryptoTests", dependencies: ["FerryCrypto"]),
+        .testTarget(name: "FerryTLSTests", dependencies: ["FerryTLS", "FerryPosix", "FerryTransport"]),
         .testTarget(name: "FerryServerTests", dependencies: ["FerryServer", "FerryPosix", "FerryWire"]),
         .testTarget(name: "FerryClientTests", dependencies: ["FerryClient", "FerryWire"]),
         .testTarget(
             name: "FerryIntegrationTests",
-            dependencies: ["FerryServer", "FerryClient", "FerryPosix", "FerryWire", "FerryCrypto", "FerryTransport"]
+            dependencies: ["FerryServer", "FerryClient", "FerryPosix", "FerryWire", "FerryCrypto", "FerryTransport", "FerryTLS"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -97,7 +97,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 func exchange(logIn: Bool, trickle: Bool, stream: [UInt8]) throws {
     let socket = try Socket.connect(host: "127.0.0.1", port: Fixture.server.localAddress.port, timeout: .seconds(5))
     defer { socket.close() }
-    let channel = MessageChannel(socket: socket)
+    let channel = MessageChannel(stream: socket)
     guard case .hello(let hello) = try receive(channel) else { throw Finding("the first frame is not hello") }
     guard hello.auth.contains(Hello.scramSHA256) else { throw Finding("hello offers no SCRAM-SHA-256") }
     if logIn { try login(channel) }

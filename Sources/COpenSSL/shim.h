@@ -6,8 +6,13 @@
 #include <openssl/rand.h>
 #include <openssl/err.h>
 #include <openssl/crypto.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <openssl/pem.h>
+#include <openssl/bio.h>
 
-/* Swift cannot call OpenSSL's function-like macros; these wrap the ones Ferry uses. */
+/* Swift cannot call OpenSSL's function-like macros or variadic functions; these wrap the ones Ferry uses. */
 
 static inline int ferry_EVP_MD_CTX_size(const EVP_MD_CTX *ctx) {
     return EVP_MD_CTX_get_size(ctx);
@@ -20,6 +25,45 @@ static inline int ferry_EVP_MAX_MD_SIZE(void) {
 /* OPENSSL_free is a macro over CRYPTO_free carrying file and line. */
 static inline void ferry_OPENSSL_free(void *ptr) {
     OPENSSL_free(ptr);
+}
+
+/* TLS 1.3 only: both bounds of the context's protocol range. */
+static inline int ferry_SSL_CTX_require_tls13(SSL_CTX *ctx) {
+    return SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) == 1
+        && SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) == 1;
+}
+
+/* SSL_OP_* are built by a function-like macro: an end of stream without close_notify reads as an end
+   of stream, and no session tickets are sent. */
+static inline void ferry_SSL_CTX_set_ferry_options(SSL_CTX *ctx) {
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_TICKET);
+}
+
+static inline long ferry_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) {
+    return SSL_CTX_set_mode(ctx, mode);
+}
+
+static inline long ferry_SSL_CTX_disable_session_cache(SSL_CTX *ctx) {
+    return SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+}
+
+static inline int ferry_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return (int)SSL_set_tlsext_host_name(ssl, name);
+}
+
+/* 1 when the kernel does TLS encryption for this connection's writes (kTLS), so SSL_sendfile works. */
+static inline int ferry_SSL_ktls_send(SSL *ssl) {
+    return BIO_get_ktls_send(SSL_get_wbio(ssl));
+}
+
+/* A fresh EC key on P-256 (EVP_PKEY_Q_keygen is variadic). */
+static inline EVP_PKEY *ferry_generate_p256_key(void) {
+    return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+}
+
+/* The bytes held by a memory BIO. */
+static inline long ferry_BIO_mem_data(BIO *bio, char **data) {
+    return BIO_get_mem_data(bio, data);
 }
 
 #endif

@@ -1,5 +1,6 @@
 import FerryCrypto
 import FerryPosix
+import FerryTLS
 import FerryTransport
 import FerryWire
 
@@ -17,30 +18,56 @@ public final class ClientSession {
     public var timeout: Duration
     /// Bytes per read of a download body and per hash step of an upload: the server's `chunk_size`.
     public var chunkSize = 256 * 1024
+    /// The TLS stream under the channel (protocol 2), nil in clear text.
+    let tls: TLSStream?
+    /// The server's key when it is new to known_hosts: recorded once the login has succeeded.
+    private var keyToRecord: (file: KnownHosts, server: String, key: KeyFingerprint)?
+    /// The key the server presented, nil in clear text.
+    public var serverKey: KeyFingerprint? { tls?.peerFingerprint }
 
-    init(channel: MessageChannel, hello: Hello, timeout: Duration) {
+    init(channel: MessageChannel, hello: Hello, timeout: Duration, tls: TLSStream?) {
         self.channel = channel
         self.hello = hello
         self.timeout = timeout
+        self.tls = tls
     }
 
-    /// Connects and reads the server's hello. Refuses a server speaking another protocol version.
-    public static func connect(host: String, port: Int, timeout: Duration = .seconds(60)) throws(ClientError) -> ClientSession {
+    /// Connects, secures the connection as `security` says (TLS and a trusted key, or clear text), and
+    /// reads the server's hello. Refuses a server speaking another protocol version, or a TLS server
+    /// that does not offer channel binding.
+    public static func connect(host: String, port: Int, timeout: Duration = .seconds(60),
+                               security: ConnectionSecurity = .clearText) throws(ClientError) -> ClientSession {
         let socket: Socket
         do {
             socket = try Socket.connect(host: host, port: port, timeout: min(timeout, .seconds(10)))
         } catch {
             throw ClientError("cannot connect to \(host):\(port): \(Self.describe(error))")
         }
-        let channel = MessageChannel(socket: socket)
+        let server = KnownHosts.name(host: host, port: port)
+        var tls: TLSStream?
+        var keyToRecord: (KnownHosts, String, KeyFingerprint)?
+        if case .tls(let trust) = security {
+            let stream = try secure(socket, host: host, server: server, trust: trust, timeout: timeout)
+            if let key = try trust.check(stream.peerFingerprint, server: server), case .knownHosts(let file, _, _) = trust {
+                keyToRecord = (file, server, key)
+            }
+            tls = stream
+        }
+        let channel = MessageChannel(stream: tls ?? socket)
         let greeting: Message
         do { greeting = try channel.receive(timeout: timeout) } catch { throw ClientError(translating: error) }
         switch greeting {
         case .hello(let hello):
-            guard hello.protocolVersion == Hello.currentVersion else {
-                throw ClientError("server speaks protocol version \(hello.protocolVersion); this ferry speaks \(Hello.currentVersion)")
+            let expected = tls == nil ? Hello.clearTextVersion : Hello.tlsVersion
+            guard hello.protocolVersion == expected else {
+                throw ClientError("\(server) speaks Ferry protocol \(hello.protocolVersion); this ferry speaks \(expected) here"
+                                  + (tls == nil ? "" : " (over TLS)"))
             }
-            let session = ClientSession(channel: channel, hello: hello, timeout: timeout)
+            if tls != nil && !hello.auth.contains(Hello.scramSHA256Plus) {
+                throw ClientError("\(server) speaks TLS but does not offer \(Hello.scramSHA256Plus) (offered: \(hello.auth.joined(separator: ", "))): a login could not be bound to this channel, so something may have altered the offer; not logging in")
+            }
+            let session = ClientSession(channel: channel, hello: hello, timeout: timeout, tls: tls)
+            session.keyToRecord = keyToRecord
             // Read and hash in the server's chunk size, within sane bounds: one setting tunes both ends.
             session.chunkSize = min(max(hello.chunkSize, 16 * 1024), 16 * 1024 * 1024)
             return session
@@ -51,26 +78,64 @@ public final class ClientSession {
         }
     }
 
+    /// The TLS handshake, within `timeout` (at most 10 s for a server that says nothing useful).
+    private static func secure(_ socket: Socket, host: String, server: String, trust: ServerTrust, timeout: Duration) throws(ClientError) -> TLSStream {
+        do {
+            let stream = try TLSStream(context: try TLSContext.client(trust.verification), socket: socket, serverName: host)
+            try stream.handshake(deadline: .now + min(timeout, .seconds(10))) { first in
+                // A clear-text ferryd speaks first: a 4-byte length, then a JSON object.
+                if first.count >= 5 && first[0] == 0 && first[4] == UInt8(ascii: "{") {
+                    throw ClientError("\(server) speaks clear text (Ferry protocol 1), not TLS; use --no-tls only where the network between you is trusted")
+                }
+            }
+            return stream
+        } catch let error as ClientError {
+            throw error
+        } catch let error as TimeoutError {
+            throw ClientError("\(server) did not complete a TLS handshake in time (\(error)); is it a ferryd speaking TLS?")
+        } catch let error as TLSError where error.reason == "wrong version number" {
+            // The peer spoke first, and not in TLS records: most likely a clear-text ferryd whose hello
+            // OpenSSL read before the check above could see it.
+            throw ClientError("\(server) does not speak TLS (it sent something else first; a clear-text ferryd, protocol 1?); use --no-tls only where the network between you is trusted")
+        } catch {
+            throw ClientError("TLS with \(server) failed: \(Self.describe(error))")
+        }
+    }
+
     /// Logs in. The password never leaves this process: only a SCRAM proof does, and the server must
-    /// prove in turn that it holds the user's keys.
+    /// prove in turn that it holds the user's keys. Over TLS the proof is bound to this TLS channel
+    /// (SCRAM-SHA-256-PLUS, tls-exporter), so it is worthless on any other; a server key met for the
+    /// first time is recorded in known_hosts only after this succeeded.
     public func login(user: String, password: String) throws(ClientError) {
-        guard hello.auth.contains(Hello.scramSHA256) else {
+        let mechanism = tls == nil ? Hello.scramSHA256 : Hello.scramSHA256Plus
+        guard hello.auth.contains(mechanism) else {
             throw ClientError("server offers no authentication this ferry supports (\(hello.auth.joined(separator: ", ")))")
         }
-        var scram = ScramClient(username: user, password: password)
-        let challenge = try request(.authStart(AuthStart(mechanism: Hello.scramSHA256, message: scram.clientFirstMessage)))
+        var binding: [UInt8]?
+        if let tls {
+            do { binding = try tls.channelBinding() } catch { throw ClientError("\(error)") }
+        }
+        var scram = ScramClient(username: user, password: password, channelBindingData: binding)
+        let challenge = try request(.authStart(AuthStart(mechanism: mechanism, message: scram.clientFirstMessage)))
         guard case .authChallenge(let serverFirst) = challenge else { throw unexpected(challenge) }
         let clientFinal: String
         do { clientFinal = try scram.clientFinalMessage(serverFirst: serverFirst.message) } catch {
             throw ClientError("login failed: \(error)")
         }
-        let outcome = try request(.authFinish(AuthMessage(message: clientFinal)))
+        let outcome: Message
+        do { outcome = try request(.authFinish(AuthMessage(message: clientFinal))) } catch where error.code == .channelBindingMismatch {
+            throw ClientError("login refused: the channel binding did not match, so this TLS connection does not reach the server directly; something in between (presenting the key \(serverKey?.text ?? "?")) may be intercepting it. Nothing was recorded in known_hosts.", code: .channelBindingMismatch)
+        }
         guard case .authOK(let ok) = outcome else { throw unexpected(outcome) }
         do { try scram.verify(serverFinal: ok.message) } catch {
             throw ClientError("the server could not prove it knows your password (\(error)); not trusting it")
         }
         self.user = ok.user
         readOnly = ok.readOnly
+        if let (file, server, key) = keyToRecord {
+            keyToRecord = nil
+            try file.record(server, key)
+        }
     }
 
     /// The entries of a remote directory, in the server's order, and whether the server cut the list short.
@@ -96,7 +161,7 @@ public final class ClientSession {
     public func close() {
         if channel.socket.descriptor.isOpen {
             try? channel.send(.bye, timeout: .milliseconds(500))
-            channel.socket.close()
+            channel.close()
         }
     }
 
@@ -127,6 +192,7 @@ public final class ClientSession {
 
     static func describe(_ error: any Error) -> String {
         if let posix = error as? PosixError { return posix.reason }
+        if let tls = error as? TLSError { return tls.description }
         return "\(error)"
     }
 }

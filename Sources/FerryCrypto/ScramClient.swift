@@ -1,19 +1,29 @@
-/// Client side of RFC 5802 / RFC 7677 SCRAM-SHA-256, no channel binding (gs2 header "n,,").
+/// Client side of RFC 5802 / RFC 7677 SCRAM-SHA-256: without channel binding (gs2 header "n,,"), or
+/// SCRAM-SHA-256-PLUS bound to a TLS channel by RFC 9266's `tls-exporter` (gs2 header "p=tls-exporter,,").
 ///
 /// User name and password are used as UTF-8 without SASLprep.
 public struct ScramClient: Sendable {
     private let username: String
     private let password: String
     private let clientNonce: String
+    /// This end's `tls-exporter` bytes for -PLUS, nil for plain SCRAM-SHA-256.
+    private let channelBindingData: [UInt8]?
     /// Set by `clientFinalMessage(serverFirst:)`: the signature the server must send back.
     private var expectedServerSignature: [UInt8]?
 
     /// Prepares an exchange; `nonce` must be printable ASCII without ',' (the default is random).
-    public init(username: String, password: String, nonce: String = SecureRandom.nonce()) {
+    /// With `channelBindingData` (the connection's `tls-exporter` bytes) the exchange is -PLUS.
+    public init(username: String, password: String, nonce: String = SecureRandom.nonce(), channelBindingData: [UInt8]? = nil) {
         precondition(ScramSyntax.isValidNonce(nonce), "SCRAM nonce must be printable ASCII without ','")
         self.username = username
         self.password = password
         self.clientNonce = nonce
+        self.channelBindingData = channelBindingData
+    }
+
+    /// "n,," without channel binding, "p=tls-exporter,," with it.
+    private var gs2Header: String {
+        channelBindingData == nil ? "n,," : "p=\(ScramChannelBinding.tlsExporterName),,"
     }
 
     /// "n=<saslname>,r=<nonce>".
@@ -21,9 +31,9 @@ public struct ScramClient: Sendable {
         "n=\(ScramSyntax.escape(username)),r=\(clientNonce)"
     }
 
-    /// The first message: "n,,n=<saslname>,r=<nonce>".
+    /// The first message: "n,,n=<saslname>,r=<nonce>" (or with the -PLUS gs2 header).
     public var clientFirstMessage: String {
-        "n,," + clientFirstBare
+        gs2Header + clientFirstBare
     }
 
     /// Parses the server-first message "r=..,s=..,i=.." and returns "c=biws,r=..,p=..".
@@ -62,7 +72,8 @@ public struct ScramClient: Sendable {
 
         let keys = ScramKeys(password: password, salt: salt, iterations: iterations)
         let storedKey = Digest.hash(.sha256, keys.clientKey)
-        let withoutProof = "c=biws,r=\(nonce)"
+        let binding = Array(gs2Header.utf8) + (channelBindingData ?? [])
+        let withoutProof = "c=\(Base64.encode(binding)),r=\(nonce)"
         let authMessage = Array("\(clientFirstBare),\(serverFirst),\(withoutProof)".utf8)
         let clientSignature = HMAC.sha256(key: storedKey, message: authMessage)
         let proof = ScramSyntax.xor(keys.clientKey, clientSignature)

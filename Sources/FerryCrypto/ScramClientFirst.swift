@@ -6,8 +6,11 @@ public struct ScramClientFirst: Sendable, Equatable {
     public let clientNonce: String
     /// The client-first-message-bare ("n=...,r=..."), needed for the AuthMessage.
     public let bare: String
-    /// The gs2 header the client sent ("n,," or "y,,"); the client-final "c=" must echo it.
+    /// The gs2 header the client sent ("n,,", "y,," or "p=tls-exporter,,"); the client-final "c=" must
+    /// echo it (followed by the channel binding data for "p=").
     let gs2Header: String
+    /// What the client said about channel binding.
+    public let channelBinding: ScramChannelBinding
 
     /// Longest user name accepted, in bytes after unescaping; the server echoes nothing of it, but a
     /// name that long can belong to nobody.
@@ -17,16 +20,21 @@ public struct ScramClientFirst: Sendable, Equatable {
 
     /// Parses "n,,n=<saslname>,r=<nonce>[,extensions]".
     ///
-    /// "y,," is accepted as no channel binding (we never advertise -PLUS); "p=..." throws
-    /// `.unsupportedChannelBinding`. An authzid, an "m=" extension, an empty user name,
+    /// "p=tls-exporter" asks for RFC 9266 channel binding; any other "p=" throws
+    /// `.unsupportedChannelBinding`. Whether a flag is acceptable on this connection is the server's
+    /// policy, not the parser's. An authzid, an "m=" extension, an empty user name,
     /// an empty or non-printable nonce, a bad '=' escape, or a user name or nonce over 255 bytes throws
     /// `.malformedMessage`.
     public static func parse(_ message: String) throws(ScramError) -> ScramClientFirst {
         let fields = ScramSyntax.fields(message)
         let flag = fields[0]
-        if flag.hasPrefix("p=") { throw .unsupportedChannelBinding }
-        guard flag == "n" || flag == "y" else {
-            throw .malformedMessage("client-first: expected gs2 channel binding flag 'n' or 'y'")
+        let binding: ScramChannelBinding
+        switch flag {
+        case "n": binding = .none
+        case "y": binding = .supportedButNotUsed
+        case "p=" + ScramChannelBinding.tlsExporterName: binding = .tlsExporter
+        case _ where flag.hasPrefix("p="): throw .unsupportedChannelBinding
+        default: throw .malformedMessage("client-first: expected gs2 channel binding flag 'n', 'y' or 'p='")
         }
         guard fields.count >= 4 else { throw .malformedMessage("client-first: missing fields") }
         guard fields[1].isEmpty else {
@@ -61,6 +69,21 @@ public struct ScramClientFirst: Sendable, Equatable {
             username: name,
             clientNonce: String(nonce),
             bare: fields[2...].joined(separator: ","),
-            gs2Header: "\(flag),,")
+            gs2Header: "\(flag),,",
+            channelBinding: binding)
     }
+}
+
+/// The gs2 channel-binding flag of a SCRAM client-first message (RFC 5802 section 7).
+public enum ScramChannelBinding: Sendable, Equatable {
+    /// "n": the client does not support channel binding.
+    case none
+    /// "y": the client supports it but believes the server does not; a server that offers -PLUS must
+    /// refuse this, since it means someone removed the offer (a downgrade).
+    case supportedButNotUsed
+    /// "p=tls-exporter": bound to the TLS channel by RFC 9266's exporter.
+    case tlsExporter
+
+    /// The channel binding type name of RFC 9266.
+    public static let tlsExporterName = "tls-exporter"
 }

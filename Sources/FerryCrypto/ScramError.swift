@@ -2,8 +2,12 @@
 public enum ScramError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The message did not follow the RFC 5802 grammar; the payload says what was wrong.
     case malformedMessage(String)
-    /// The client asked for channel binding ("p=..."), which Ferry does not offer.
+    /// The client asked for a channel binding this end does not offer (any "p=" but tls-exporter, or
+    /// tls-exporter without TLS).
     case unsupportedChannelBinding
+    /// Server side: the client's channel binding data differ from this end's: the two ends are not on
+    /// the same TLS channel (a possible interception).
+    case channelBindingMismatch
     /// The nonce did not extend (client) or equal (server) the expected one.
     case nonceMismatch
     /// Server side: the client proof was wrong (wrong password or unknown user).
@@ -20,6 +24,7 @@ public enum ScramError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .malformedMessage(let what): return "malformed SCRAM message: \(what)"
         case .unsupportedChannelBinding: return "SCRAM channel binding is not supported"
+        case .channelBindingMismatch: return "SCRAM channel binding does not match: the peer is on another TLS channel"
         case .nonceMismatch: return "SCRAM nonce mismatch"
         case .invalidProof: return "SCRAM authentication failed: invalid client proof"
         case .invalidServerSignature: return "SCRAM server signature is invalid"

@@ -3,15 +3,19 @@ public struct ScramServer: Sendable {
     private let clientFirst: ScramClientFirst
     private let credentials: ScramCredentials
     private let serverNonce: String
+    private let channelBindingData: [UInt8]?
 
     /// credentials: the user's stored credentials, or for an unknown user fake ones
     /// (see `fakeCredentials(for:secret:)`) so the exchange looks identical.
     /// `serverNonce` must be printable ASCII without ',' (the default is random).
-    public init(clientFirst: ScramClientFirst, credentials: ScramCredentials, serverNonce: String = SecureRandom.nonce()) {
+    /// `channelBindingData`: this end's `tls-exporter` bytes on a TLS connection, nil without TLS.
+    public init(clientFirst: ScramClientFirst, credentials: ScramCredentials, serverNonce: String = SecureRandom.nonce(),
+                channelBindingData: [UInt8]? = nil) {
         precondition(ScramSyntax.isValidNonce(serverNonce), "SCRAM nonce must be printable ASCII without ','")
         self.clientFirst = clientFirst
         self.credentials = credentials
         self.serverNonce = serverNonce
+        self.channelBindingData = channelBindingData
     }
 
     /// The combined nonce: client nonce followed by server nonce.
@@ -24,8 +28,10 @@ public struct ScramServer: Sendable {
         "r=\(fullNonce),s=\(Base64.encode(credentials.salt)),i=\(credentials.iterations)"
     }
 
-    /// Verifies "c=biws,r=<full nonce>,p=<base64 proof>" (c must decode to the gs2 header of
-    /// the client-first message, "n,," or "y,,"), returns server-final "v=<base64 ServerSignature>".
+    /// Verifies "c=<base64 binding>,r=<full nonce>,p=<base64 proof>" and returns server-final
+    /// "v=<base64 ServerSignature>". The binding must be the client-first's gs2 header, followed for
+    /// "p=tls-exporter" by this end's channel binding data; a difference there throws
+    /// `.channelBindingMismatch` before the proof is looked at.
     public func serverFinalMessage(clientFinal: String) throws(ScramError) -> String {
         let fields = ScramSyntax.fields(clientFinal)
         guard fields.count >= 3 else { throw .malformedMessage("client-final: missing fields") }
@@ -35,9 +41,16 @@ public struct ScramServer: Sendable {
         guard let binding = Base64.decode(bindingText) else {
             throw .malformedMessage("client-final: channel binding is not base64")
         }
-        if binding.starts(with: Array("p=".utf8)) { throw .unsupportedChannelBinding }
-        guard binding == Array(clientFirst.gs2Header.utf8) else {
+        guard binding.starts(with: Array(clientFirst.gs2Header.utf8)) else {
             throw .malformedMessage("client-final: channel binding does not match the client-first header")
+        }
+        if clientFirst.channelBinding == .tlsExporter {
+            guard let channelBindingData else { throw .unsupportedChannelBinding }
+            guard constantTimeEquals(binding, Array(clientFirst.gs2Header.utf8) + channelBindingData) else {
+                throw .channelBindingMismatch
+            }
+        } else if binding.count != clientFirst.gs2Header.utf8.count {
+            throw .malformedMessage("client-final: channel binding data without channel binding")
         }
         guard let nonce = ScramSyntax.value(of: fields[1], named: "r") else {
             throw .malformedMessage("client-final: expected r= nonce")

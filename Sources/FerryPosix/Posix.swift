@@ -43,6 +43,11 @@ public enum Posix {
         try callNonBlocking("read") { Glibc.read(fd, buffer.baseAddress, buffer.count) }
     }
 
+    /// recv(MSG_PEEK): copies waiting bytes without taking them; nil when none are waiting yet.
+    public static func peek(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(PosixError) -> Int? {
+        try callNonBlocking("recv") { Glibc.recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) }
+    }
+
     public static func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, offset: Int64) throws(PosixError) -> Int {
         try call("pread") { Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) }
     }

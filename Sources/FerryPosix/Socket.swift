@@ -87,6 +87,22 @@ public final class Socket: Sendable {
 
     public func close() { descriptor.close() }
 
+    /// Waits up to `timeout` (nil: forever) until a read would not block; throws ``TimeoutError`` otherwise.
+    public func waitUntilReadable(timeout: Duration?) throws {
+        try wait(for: Int16(POLLIN), timeout: timeout, operation: "read")
+    }
+
+    /// Waits up to `timeout` (nil: forever) until a write would not block; throws ``TimeoutError`` otherwise.
+    public func waitUntilWritable(timeout: Duration?) throws {
+        try wait(for: Int16(POLLOUT), timeout: timeout, operation: "write")
+    }
+
+    /// Copies up to `buffer.count` bytes that have arrived, without consuming them; nil when nothing
+    /// has arrived yet, 0 at the end of the stream.
+    public func peek(into buffer: UnsafeMutableRawBufferPointer) throws(PosixError) -> Int? {
+        try Posix.peek(descriptor.rawValue, into: buffer)
+    }
+
     private func wait(for events: Int16, timeout: Duration?, operation: String) throws {
         let ready = try Posix.poll(descriptor.rawValue, events: events, timeoutMilliseconds: timeout?.milliseconds ?? -1)
         if ready == 0 { throw TimeoutError(operation: operation) }

@@ -16,6 +16,13 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
     public var family: Int32 { Int32(storage.ss_family) }
 
     /// Resolves `host` (a numeric address or a name such as "localhost") to its addresses, in resolver order.
+    /// True when `host` is a numeric IPv4 or IPv6 address rather than a name.
+    public static func isNumeric(_ host: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
+    }
+
     public static func resolve(host: String, port: Int) throws(ResolveError) -> [SocketAddress] {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)

@@ -51,17 +51,42 @@ public struct ConfigFile: Sendable {
         configuration.banDuration = try reader.duration("ban_duration") ?? configuration.banDuration
         configuration.transferLog = reader.string("transfer_log").map { Self.absolute($0, base: base) }
         try reader.rejectUnknown()
+        configuration.tls = try Self.tls(ini.section("tls")?.values ?? [:], base: base, file: path)
         self.configuration = configuration
 
         var users: [UserRecord] = []
         for section in ini.sections where section.name.hasPrefix("user.") {
             users.append(try Self.user(section, base: base, file: path))
         }
-        for section in ini.sections where section.name != "server" && !section.name.hasPrefix("user.") {
+        for section in ini.sections where !["server", "tls"].contains(section.name) && !section.name.hasPrefix("user.") {
             throw Invalid("\(path): unknown section [\(section.name)]")
         }
         self.users = UserStore(users)
     }
+
+    /// The `[tls]` section: on unless `enabled = false`; the key and certificate default to ferryd.key and
+    /// ferryd.crt beside the configuration file, made on first start. Naming only one of them is an error.
+    private static func tls(_ values: [String: String], base: URL, file: String) throws -> TLSSetting {
+        var reader = KeyReader(values: values, section: "tls", file: file)
+        let enabled = try reader.boolean("enabled") ?? true
+        let certificate = reader.string("certificate").map { absolute($0, base: base) }
+        let privateKey = reader.string("private_key").map { absolute($0, base: base) }
+        try reader.rejectUnknown()
+        guard enabled else { return .off }
+        switch (certificate, privateKey) {
+        case (nil, nil):
+            return .on(certificate: absolute(defaultCertificate, base: base), privateKey: absolute(defaultPrivateKey, base: base),
+                       createIfMissing: true)
+        case (let certificate?, let privateKey?):
+            return .on(certificate: certificate, privateKey: privateKey, createIfMissing: false)
+        default:
+            throw Invalid("\(file): [tls] certificate and private_key go together: give both, or neither for ferryd's own key")
+        }
+    }
+
+    /// Where ferryd keeps the key it makes itself, beside the configuration file.
+    public static let defaultCertificate = "ferryd.crt"
+    public static let defaultPrivateKey = "ferryd.key"
 
     private static func user(_ section: IniFile.Section, base: URL, file: String) throws -> UserRecord {
         let name = String(section.name.dropFirst("user.".count))

@@ -4,6 +4,7 @@ import Glibc
 import Dispatch
 import FerryCrypto
 import FerryPosix
+import FerryTLS
 import FerryTransport
 import FerryWire
 import Foundation
@@ -24,6 +25,10 @@ public final class Server: Sendable {
     let quotas = QuotaLedger()
     let loginGuard: LoginGuard
     let transferLog: TransferLog?
+    /// The TLS context every connection is served through (protocol 2), nil for clear text (protocol 1).
+    let tls: TLSContext?
+    /// The fingerprint of the server's key, the one clients pin; nil in clear text.
+    public let fingerprint: KeyFingerprint?
     /// Key for the fake SCRAM credentials of unknown users.
     let unknownUserSecret: [UInt8]
     /// Iterations offered to unknown users: the same as real ones, so the count tells nothing.
@@ -65,6 +70,21 @@ public final class Server: Sendable {
             threshold: configuration.banThreshold, window: configuration.banWindow, duration: configuration.banDuration
         )
         transferLog = try configuration.transferLog.map { try TransferLog(path: $0) }
+        switch configuration.tls {
+        case .off:
+            tls = nil
+        case .on(let certificate, let privateKey, let createIfMissing):
+            do {
+                if createIfMissing, let made = try ServerKeyFiles.createIfMissing(certificate: certificate, privateKey: privateKey) {
+                    logger.notice("made a new server key, \(made), in \(privateKey) and \(certificate)")
+                }
+                tls = try TLSContext.server(certificate: certificate, privateKey: privateKey)
+            } catch {
+                throw ServerError("\(error)")
+            }
+            if let warning = ServerKeyFiles.permissionWarning(privateKey: privateKey) { logger.warning("\(warning)") }
+        }
+        fingerprint = tls?.fingerprint
         do {
             sharedRoot = try ShareRoot(path: configuration.root)
         } catch {
@@ -114,7 +134,8 @@ public final class Server: Sendable {
         source.setCancelHandler { [listener] in listener.close() }
         state.withLock { $0.source = AcceptSource(source) }
         source.resume()
-        logger.info("listening on \(localAddress), serving \(configuration.root)")
+        let security = fingerprint.map { "TLS 1.3, server key \($0)" } ?? "clear text (protocol 1, no TLS)"
+        logger.info("listening on \(localAddress), serving \(configuration.root); \(security)")
     }
 
     /// Number of open connections.
@@ -199,7 +220,7 @@ public final class Server: Sendable {
     private func refuse(_ socket: Socket, _ reply: ErrorReply) {
         logger.warning("refused \(socket.peer?.description ?? "?"): \(reply.message)")
         // A fresh socket's send buffer is empty, so this small frame cannot block.
-        try? MessageChannel(socket: socket).send(.error(reply), timeout: .zero)
+        try? MessageChannel(stream: socket).send(.error(reply), timeout: .zero)
         socket.close()
     }
 
@@ -238,7 +259,7 @@ public final class Server: Sendable {
         }
         sessions.enter()
         let thread = Thread { [self] in
-            Session(server: self, handle: handle).run()
+            Session.serve(server: self, handle: handle)
             socket.close()
             state.withLock { state in
                 state.connections[ObjectIdentifier(handle)] = nil

@@ -39,8 +39,20 @@ public struct ServerConfiguration: Sendable {
     public var banWindow: Duration = .seconds(60)
     /// How long a banned address is refused.
     public var banDuration: Duration = .seconds(600)
+    /// TLS on every connection (protocol 2), or clear text (protocol 1). config.ini turns it on by
+    /// default, with a key made on first start beside the file; a bare configuration (tests) has it off.
+    public var tls: TLSSetting = .off
     /// Where to append one JSON line per transfer; nil for none.
     public var transferLog: String?
 
     public init(root: String) { self.root = root }
+}
+
+/// Whether ferryd speaks TLS, and with which key.
+public enum TLSSetting: Sendable, Equatable {
+    /// Protocol 1, clear text.
+    case off
+    /// Protocol 2 with the certificate chain and key in these PEM files. With `createIfMissing`, a
+    /// fresh key and self-signed certificate are made when neither file exists yet.
+    case on(certificate: String, privateKey: String, createIfMissing: Bool)
 }

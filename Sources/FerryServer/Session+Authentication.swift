@@ -5,15 +5,15 @@ import FerryWire
 import Foundation
 
 extension Session {
-    /// Runs the SCRAM-SHA-256 exchange within the login timeout. Returns the user on success, nil after a
-    /// failed login (already answered with `auth_failed`, after the configured delay) or a `bye`.
+    /// Runs the SCRAM exchange (SCRAM-SHA-256-PLUS over TLS, SCRAM-SHA-256 in clear text) within the login
+    /// timeout, which runs from the accept. Returns the user on success, nil after a failed login
+    /// (already answered with `auth_failed`, after the configured delay) or a `bye`.
     ///
     /// An unknown user gets fake credentials derived from a per-process secret, so the exchange looks the
     /// same as for a real user with a wrong password, and fails the same way after the same delay.
     func authenticate() throws -> UserRecord? {
-        let deadline = ContinuousClock.now + configuration.loginTimeout
         func remaining() throws -> Duration {
-            let left = deadline - .now
+            let left = loginDeadline - .now
             if left <= .zero { throw TimeoutError(operation: "login (\(configuration.loginTimeout.formattedSeconds) s)") }
             return left
         }
@@ -21,8 +21,8 @@ extension Session {
             switch try channel.receive(timeout: remaining()) {
             case .authStart(let start):
                 if try refusedForBan() { return nil }
-                guard start.mechanism == Hello.scramSHA256 else {
-                    try reply(.error(ErrorReply(.unsupported, "authentication mechanism \"\(start.mechanism)\" is not supported; use \(Hello.scramSHA256)")))
+                guard start.mechanism == mechanism else {
+                    try reply(.error(ErrorReply(.unsupported, "authentication mechanism \"\(start.mechanism)\" is not supported here; use \(mechanism)")))
                     continue
                 }
                 return try exchange(start.message, remaining: remaining)
@@ -42,6 +42,11 @@ extension Session {
             try reply(.error(ErrorReply(.badRequest, "malformed SCRAM client-first message: \(error)")))
             throw ChannelClosed()
         }
+        let channelBinding: [UInt8]?
+        do { channelBinding = try bindingPolicy(clientFirst.channelBinding) } catch let refusal as ErrorReply {
+            try reply(.error(refusal))
+            throw ChannelClosed()
+        }
         let name = clientFirst.username
         // Fake credentials are derived for every name, known or not, so that the challenge takes the
         // same time either way and its timing does not tell which names exist.
@@ -49,7 +54,7 @@ extension Session {
         let known = UserRecord.isValidName(name) ? server.users[name] : nil
         var credentials = known?.credentials ?? fake
         if known == nil { credentials.iterations = server.unknownUserIterations }
-        let scram = ScramServer(clientFirst: clientFirst, credentials: credentials)
+        let scram = ScramServer(clientFirst: clientFirst, credentials: credentials, channelBindingData: channelBinding)
         try reply(.authChallenge(AuthMessage(message: scram.serverFirstMessage)))
 
         guard case .authFinish(let finish) = try channel.receive(timeout: remaining()) else {
@@ -67,14 +72,37 @@ extension Session {
             logger.info("login \(user.name)\(user.readOnly ? " (read-only)" : "")")
             return user
         } catch let error as ScramError {
-            logger.warning("login failed for \(Self.loggable(name)): \(known == nil ? "unknown user" : "\(error)")")
+            let mismatch = error == .channelBindingMismatch
+            logger.warning("login failed for \(Self.loggable(name)): \(known == nil && !mismatch ? "unknown user" : "\(error)")")
             if server.loginGuard.recordFailure(from: handle.address, user: name) {
                 logger.warning("banning \(handle.address) for \(configuration.banDuration.formattedSeconds) s after \(configuration.banThreshold) failed logins")
                 server.closePendingLogins(from: handle.address, sparing: handle)
             }
             Thread.sleep(forTimeInterval: Double(configuration.failedLoginDelay.milliseconds) / 1000)
-            try reply(.error(ErrorReply(.authFailed, "wrong user name or password")))
+            try reply(.error(mismatch
+                ? ErrorReply(.channelBindingMismatch, "channel binding does not match: the TLS channel this server sees is not the one you see, so something between us terminates TLS (a possible interception); nobody was logged in")
+                : ErrorReply(.authFailed, "wrong user name or password")))
             return nil
+        }
+    }
+
+    /// The channel binding data the client must present, or a refusal: over TLS only "p=tls-exporter" is
+    /// accepted ("y" means the client did not see -PLUS offered: someone removed it, a downgrade), and
+    /// in clear text nothing can be bound.
+    private func bindingPolicy(_ flag: ScramChannelBinding) throws -> [UInt8]? {
+        guard let tls else {
+            guard flag != .tlsExporter else {
+                throw ErrorReply(.badRequest, "channel binding needs TLS, and this server speaks clear text (protocol 1)")
+            }
+            return nil
+        }
+        switch flag {
+        case .tlsExporter:
+            return try tls.channelBinding()
+        case .supportedButNotUsed:
+            throw ErrorReply(.badRequest, "the client says this server offers no channel binding, but it offers \(Hello.scramSHA256Plus): someone altered the offer (a downgrade)")
+        case .none:
+            throw ErrorReply(.badRequest, "\(Hello.scramSHA256Plus) needs channel binding: send the gs2 header p=tls-exporter")
         }
     }
 

@@ -1,12 +1,14 @@
 import FerryCrypto
 import FerryPosix
+import FerryTLS
 import FerryTransport
 import FerryWire
 import Foundation
 import Logging
 
-/// One client's conversation, run on the connection's own thread: hello, login, then a loop that
-/// dispatches each command to its handler until the client says bye, goes quiet, or breaks the protocol.
+/// One client's conversation, run on the connection's own thread: the TLS handshake (protocol 2), hello,
+/// login, then a loop that dispatches each command to its handler until the client says bye, goes
+/// quiet, or breaks the protocol.
 ///
 /// A handler that throws ``ErrorReply`` has refused one request: the reply is sent and the session goes
 /// on. Anything else thrown (a broken connection, a framing violation, a timeout) ends the session.
@@ -14,24 +16,50 @@ final class Session {
     let server: Server
     let handle: ConnectionHandle
     let channel: MessageChannel
+    /// The TLS stream under the channel (protocol 2), nil in clear text (protocol 1).
+    let tls: TLSStream?
     var logger: Logger
     var user: UserRecord?
+    /// When the connection was accepted.
+    let started: ContinuousClock.Instant
+    /// The end of the login timeout, which runs from the accept: TLS handshake, hello and login.
+    let loginDeadline: ContinuousClock.Instant
     var configuration: ServerConfiguration { server.configuration }
 
-    init(server: Server, handle: ConnectionHandle) {
+    private init(server: Server, handle: ConnectionHandle, tls: TLSStream?, logger: Logger, started: ContinuousClock.Instant) {
         self.server = server
         self.handle = handle
-        channel = MessageChannel(socket: handle.socket, maximumFrameLength: server.configuration.maxFrameLength)
-        logger = server.logger
-        logger[metadataKey: "peer"] = "\(handle.socket.peer?.description ?? handle.address)"
+        self.tls = tls
+        channel = MessageChannel(stream: tls ?? handle.socket, maximumFrameLength: server.configuration.maxFrameLength)
+        self.logger = logger
+        self.started = started
+        loginDeadline = started + server.configuration.loginTimeout
     }
 
-    func run() {
-        logger.info("connected")
+    /// Serves one accepted connection to its end.
+    static func serve(server: Server, handle: ConnectionHandle) {
         let started = ContinuousClock.now
+        var logger = server.logger
+        logger[metadataKey: "peer"] = "\(handle.socket.peer?.description ?? handle.address)"
+        logger.info("connected")
+        var tls: TLSStream?
+        if let context = server.tls {
+            guard let secured = secure(handle, context: context, deadline: started + server.configuration.loginTimeout, logger: logger) else {
+                return
+            }
+            tls = secured
+        }
+        Session(server: server, handle: handle, tls: tls, logger: logger, started: started).run()
+    }
+
+    /// The mechanism this connection offers: -PLUS over TLS, plain SCRAM-SHA-256 in clear text.
+    var mechanism: String { tls == nil ? Hello.scramSHA256 : Hello.scramSHA256Plus }
+
+    private func run() {
         do {
             try channel.send(.hello(Hello(
-                server: "ferryd/\(FerryVersion.current)", auth: [Hello.scramSHA256], chunkSize: configuration.chunkSize
+                protocolVersion: tls == nil ? Hello.clearTextVersion : Hello.tlsVersion,
+                server: "ferryd/\(FerryVersion.current)", auth: [mechanism], chunkSize: configuration.chunkSize
             )), timeout: configuration.stallTimeout)
             guard let user = try authenticate() else { return close(started, reason: "not logged in") }
             self.user = user
@@ -65,6 +93,7 @@ final class Session {
     }
 
     private func close(_ started: ContinuousClock.Instant, reason: String) {
+        channel.close()
         let seconds = (ContinuousClock.now - started).formattedSeconds
         logger.info("disconnected after \(seconds) s: \(reason)")
     }

@@ -8,8 +8,10 @@ import FerryWire
 /// keep making progress within its timeout, so a silent, slow or stalled peer surfaces as a
 /// ``TimeoutError`` rather than a stuck thread.
 public final class MessageChannel {
-    /// The underlying connection.
-    public let socket: Socket
+    /// The stream the frames travel over: a socket, or TLS over one.
+    public let stream: any ByteStream
+    /// The connection underneath the stream.
+    public var socket: Socket { stream.socket }
     private var decoder: FrameDecoder
     private let coder = MessageCoder()
     private let frameBuffer: UnsafeMutableRawBufferPointer
@@ -19,10 +21,10 @@ public final class MessageChannel {
     public private(set) var isInBody = false
 
     /// - Parameters:
-    ///   - socket: a connected socket; the channel shares its ownership.
+    ///   - stream: a connected stream; the channel shares its ownership.
     ///   - maximumFrameLength: the largest frame accepted from the peer.
-    public init(socket: Socket, maximumFrameLength: Int = Frame.maximumLength) {
-        self.socket = socket
+    public init(stream: any ByteStream, maximumFrameLength: Int = Frame.maximumLength) {
+        self.stream = stream
         decoder = FrameDecoder(maximumLength: maximumFrameLength)
         frameBuffer = .allocate(byteCount: 16 * 1024, alignment: 16)
     }
@@ -49,7 +51,7 @@ public final class MessageChannel {
     /// the peer would take the frame for file data: that is refused with ``FrameInsideBody``.
     private func writeBetweenFrames(_ bytes: [UInt8], timeout: Duration?) throws {
         guard !isInBody else { throw FrameInsideBody() }
-        try bytes.withUnsafeBytes { try socket.write($0, timeout: timeout) }
+        try bytes.withUnsafeBytes { try stream.write($0, timeout: timeout) }
     }
 
     /// Receives the next message, which must arrive whole within `timeout` (nil: no limit), however
@@ -66,7 +68,7 @@ public final class MessageChannel {
                 remaining = deadline - .now
                 if remaining! <= .zero { throw TimeoutError(operation: "read a message") }
             }
-            let count = try socket.read(into: frameBuffer, timeout: remaining)
+            let count = try stream.read(into: frameBuffer, timeout: remaining)
             if count == 0 {
                 if decoder.hasPartialFrame { throw WireError.closedInsideFrame }
                 throw ChannelClosed()
@@ -74,6 +76,9 @@ public final class MessageChannel {
             decoder.append(UnsafeRawBufferPointer(rebasing: frameBuffer[..<count]))
         }
     }
+
+    /// Ends the stream and closes the connection.
+    public func close() { stream.close() }
 
     /// Marks the start of a body: from here until ``endBody()`` no frame may be sent.
     public func beginBody() { isInBody = true }
@@ -94,7 +99,7 @@ public final class MessageChannel {
         }
         while filled < want {
             let target = UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<want])
-            let count = try socket.read(into: target, timeout: timeout)
+            let count = try stream.read(into: target, timeout: timeout)
             if count == 0 { break }
             filled += count
         }
@@ -114,7 +119,7 @@ public final class MessageChannel {
         var offset: Int64 = 0
         while UInt64(offset) < length {
             let want = Int(min(UInt64(chunkSize), length - UInt64(offset)))
-            let sent = try socket.sendFile(file, offset: &offset, count: want, timeout: timeout)
+            let sent = try stream.sendFile(file, offset: &offset, count: want, timeout: timeout)
             if sent == 0 { throw FileShrank(expected: length, sent: UInt64(offset)) }
             progress(UInt64(offset))
         }

@@ -34,6 +34,9 @@ public struct ErrorCode: RawRepresentable, Codable, Hashable, Sendable, CustomSt
     public static let checksumMismatch = ErrorCode(rawValue: "checksum_mismatch")
     /// Larger than a frame, a quota, or the free space.
     public static let tooLarge = ErrorCode(rawValue: "too_large")
+    /// The SCRAM-SHA-256-PLUS channel binding differs: client and server are not on the same TLS channel,
+    /// so something between them terminates TLS (a possible interception). Nobody was logged in.
+    public static let channelBindingMismatch = ErrorCode(rawValue: "channel_binding_mismatch")
     /// The server is at a connection limit.
     public static let busy = ErrorCode(rawValue: "busy")
     /// This address failed to log in too often and is refused for a while.

@@ -4,22 +4,27 @@ public struct Hello: Codable, Equatable, Sendable {
     public var protocolVersion: Int
     /// Name and version of the server software, for logs.
     public var server: String
-    /// Authentication mechanisms offered, best first. Version 1 offers "SCRAM-SHA-256".
+    /// Authentication mechanisms offered, best first. Version 1 offers "SCRAM-SHA-256"; version 2 (TLS)
+    /// offers "SCRAM-SHA-256-PLUS" only.
     public var auth: [String]
     /// The chunk size the server streams bodies in; informative.
     public var chunkSize: Int
 
-    public init(protocolVersion: Int = Hello.currentVersion, server: String, auth: [String], chunkSize: Int) {
+    public init(protocolVersion: Int = Hello.tlsVersion, server: String, auth: [String], chunkSize: Int) {
         self.protocolVersion = protocolVersion
         self.server = server
         self.auth = auth
         self.chunkSize = chunkSize
     }
 
-    /// The protocol version this code speaks.
-    public static let currentVersion = 1
+    /// Protocol 2: TLS 1.3 from the first byte, then the frames of protocol 1 inside it.
+    public static let tlsVersion = 2
+    /// Protocol 1: the frames in clear text, for loopback and trusted links (`[tls] enabled = false`).
+    public static let clearTextVersion = 1
     /// The one mechanism of version 1.
     public static let scramSHA256 = "SCRAM-SHA-256"
+    /// The one mechanism of version 2: SCRAM-SHA-256 bound to the TLS channel (RFC 9266 tls-exporter).
+    public static let scramSHA256Plus = "SCRAM-SHA-256-PLUS"
 
     enum CodingKeys: String, CodingKey {
         case protocolVersion = "protocol", server, auth, chunkSize = "chunk_size"

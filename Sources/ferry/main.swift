@@ -1,6 +1,7 @@
 import ArgumentParser
 import FerryClient
 import FerryPosix
+import FerryTLS
 import FerryWire
 import Foundation
 
@@ -31,12 +32,50 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds to wait for the server before giving up.")
     var timeout = 60.0
 
+    @Flag(name: .long, help: "Speak clear text (protocol 1) to a server with [tls] enabled = false. Only on loopback or a network you trust.")
+    var noTLS = false
+
+    @Option(name: .long, help: ArgumentHelp("Known server keys (default: $XDG_CONFIG_HOME/ferry/known_hosts).", valueName: "file"))
+    var knownHosts: String?
+
+    @Flag(name: .long, help: "Refuse a server whose key is not in known_hosts yet, instead of asking or recording it.")
+    var strict = false
+
+    @Option(name: .long, help: ArgumentHelp("Accept only the server key with this fingerprint (SHA256:...); record nothing.", valueName: "SHA256:..."))
+    var fingerprint: String?
+
+    @Option(name: .long, help: ArgumentHelp("Verify the server's certificate chain and host name against these CA certificates (a PEM file, or 'system') instead of pinning its key.", valueName: "file|system"))
+    var ca: String?
+
+    /// TLS with the trust the options choose, or clear text with --no-tls.
+    func security() -> ConnectionSecurity {
+        if noTLS {
+            if fingerprint != nil || ca != nil || strict || knownHosts != nil {
+                fail("--no-tls cannot go with --fingerprint, --ca, --strict or --known-hosts: without TLS there is no key to check")
+            }
+            return .clearText
+        }
+        if let ca {
+            if fingerprint != nil { fail("--ca and --fingerprint are two ways to trust a server: give one") }
+            return .tls(.authorities(file: ca == "system" ? nil : ca))
+        }
+        if let fingerprint {
+            guard let key = KeyFingerprint(parsing: fingerprint) else {
+                fail("--fingerprint \(fingerprint): expected SHA256: and 43 base64 characters, as `ferryd fingerprint` prints")
+            }
+            return .tls(.fingerprint(key))
+        }
+        let file = KnownHosts(path: knownHosts ?? KnownHosts.defaultPath())
+        return .tls(.knownHosts(file, strict: strict, ask: { server, key in firstContact(server, key, file: file.path) }))
+    }
+
     /// Connects and logs in, or prints why not and exits non-zero.
     func open() throws -> ClientSession {
         let environment = ProcessInfo.processInfo.environment
         let name = user ?? environment["FERRY_USER"] ?? NSUserName()
+        let security = security()
         let session = attempt { () throws(ClientError) in
-            try ClientSession.connect(host: host, port: port, timeout: .milliseconds(Int64(timeout * 1000)))
+            try ClientSession.connect(host: host, port: port, timeout: .milliseconds(Int64(timeout * 1000)), security: security)
         }
         guard let password = environment["FERRY_PASSWORD"] ?? promptForPassword(name) else {
             fail("no password: set FERRY_PASSWORD or run ferry from a terminal")
@@ -50,6 +89,28 @@ struct ConnectionOptions: ParsableArguments {
     private func promptForPassword(_ name: String) -> String? {
         guard Terminal.isTerminal(Terminal.standardInput) else { return nil }
         return Terminal.readSecret(prompt: "\(name)@\(host)'s password: ")
+    }
+}
+
+/// A server met for the first time: on a terminal, ask as ssh does; otherwise say so and go on (ssh's
+/// accept-new). Either way the key is recorded only after the login succeeds.
+@Sendable func firstContact(_ server: String, _ key: KeyFingerprint, file: String) -> Bool {
+    guard Terminal.isTerminal(Terminal.standardInput) else {
+        Terminal.write("ferry: first contact with \(server); its key \(key) will be recorded in \(file) once the login succeeds\n",
+                       to: Terminal.standardError)
+        return true
+    }
+    Terminal.write("""
+        The authenticity of the ferry server \(server) can't be established.
+        Its key fingerprint is \(key).
+        Compare it with what `ferryd fingerprint` prints on the server.
+        Are you sure you want to continue connecting (yes/no)? 
+        """, to: Terminal.standardError)
+    while true {
+        guard let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() else { return false }
+        if answer == "yes" { return true }
+        if answer == "no" { return false }
+        Terminal.write("Please type 'yes' or 'no': ", to: Terminal.standardError)
     }
 }
 
@@ -177,7 +238,7 @@ extension Ferry {
 /// With no command at all, `ferry [options]` opens the shell.
 func commandFirst(_ arguments: [String]) -> [String] {
     let commands: Set = ["ls", "get", "put", "shell", "help"]
-    let takesValue: Set = ["--host", "--port", "--user", "--timeout", "--dir"]
+    let takesValue: Set = ["--host", "--port", "--user", "--timeout", "--dir", "--known-hosts", "--fingerprint", "--ca"]
     var leading: [String] = []
     var index = 0
     while index < arguments.count {

@@ -2,17 +2,18 @@ import ArgumentParser
 import FerryCrypto
 import FerryPosix
 import FerryServer
+import FerryTLS
 import FerryWire
 import Foundation
 import Logging
 
-/// `ferryd`: serve, or add a user.
+/// `ferryd`: serve, add a user, or show the server key's fingerprint.
 struct Ferryd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ferryd",
         abstract: "Ferry's file transfer daemon.",
         version: FerryVersion.current,
-        subcommands: [Serve.self, AddUser.self],
+        subcommands: [Serve.self, AddUser.self, Fingerprint.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -127,6 +128,39 @@ extension Ferryd {
                 throw ValidationError("the passwords do not match")
             }
             return first
+        }
+    }
+}
+
+extension Ferryd {
+    /// `ferryd fingerprint`: the key clients pin, alone on one line, for an administrator to hand out.
+    struct Fingerprint: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "fingerprint",
+            abstract: "Print the fingerprint of the server's TLS key (made first, as at a first start, if there is none yet)."
+        )
+
+        @Option(name: .long, help: "The configuration file.")
+        var config = "config.ini"
+
+        func run() throws {
+            let file: ConfigFile
+            do { file = try ConfigFile(path: config) } catch { throw ValidationError("\(error)") }
+            guard case .on(let certificate, let privateKey, let createIfMissing) = file.configuration.tls else {
+                Terminal.write("ferryd: \(config) has [tls] enabled = false: clients connect in clear text, with no key to check\n",
+                               to: Terminal.standardError)
+                throw ExitCode.failure
+            }
+            do {
+                if createIfMissing { _ = try ServerKeyFiles.createIfMissing(certificate: certificate, privateKey: privateKey) }
+                guard let fingerprint = try TLSContext.server(certificate: certificate, privateKey: privateKey).fingerprint else {
+                    throw TLSError("certificate \(certificate)", "has no public key")
+                }
+                print(fingerprint)
+            } catch {
+                Terminal.write("ferryd: \(error)\n", to: Terminal.standardError)
+                throw ExitCode.failure
+            }
         }
     }
 }

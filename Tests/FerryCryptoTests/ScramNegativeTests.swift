@@ -142,12 +142,14 @@ func malformedClientFinal(message: String) throws {
     }
 }
 
-@Test("channel binding data in the client-final is refused")
+@Test("channel binding data the client-first did not announce is refused")
 func channelBindingInClientFinal() throws {
     let server = try RFC7677.server()
-    // base64("p=tls-unique,,") = "cD10bHMtdW5pcXVlLCw="
+    // base64("p=tls-unique,,") = "cD10bHMtdW5pcXVlLCw=": not the "n,," of the client-first.
     let final = "c=cD10bHMtdW5pcXVlLCw=,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=AAAA"
-    #expect(throws: ScramError.unsupportedChannelBinding) { try server.serverFinalMessage(clientFinal: final) }
+    #expect(throws: ScramError.malformedMessage("client-final: channel binding does not match the client-first header")) {
+        try server.serverFinalMessage(clientFinal: final)
+    }
 }
 
 @Test("error descriptions are readable")

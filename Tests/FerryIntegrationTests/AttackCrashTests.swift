@@ -33,7 +33,7 @@ import Testing
 
         /// A logged-in connection as carol.
         func carol() throws -> HardConnection {
-            let connection = try HardConnection(port: port)
+            let connection = try HardConnection(port: port, tls: true)
             let outcome = try connection.login(user: "carol", password: "pw")
             guard case .authOK = outcome else { throw HardUnexpected("carol could not log in: \(outcome)") }
             return connection
@@ -62,10 +62,10 @@ import Testing
 
     @Test func anAuthStartWithASixtyFourKilobyteNonceIsRefusedNotEchoed() throws {
         let daemon = try Daemon()
-        let connection = try HardConnection(port: daemon.port)
-        // 75 bytes of JSON around the nonce: the frame fits, the challenge echoing it (106 bytes more) would not.
-        let nonce = String(repeating: "N", count: 65_450)
-        try connection.sendJSON(#"{"type":"auth_start","mechanism":"SCRAM-SHA-256","message":"n,,n=carol,r="# + nonce + #""}"#)
+        let connection = try HardConnection(port: daemon.port, tls: true)
+        // 93 bytes of JSON around the nonce: the frame fits, the challenge echoing it (106 bytes more) would not.
+        let nonce = String(repeating: "N", count: 65_435)
+        try connection.sendJSON(#"{"type":"auth_start","mechanism":"SCRAM-SHA-256-PLUS","message":"p=tls-exporter,,n=carol,r="# + nonce + #""}"#)
         let reply = try connection.receiveError()
         #expect(reply.code == .badRequest)
         #expect(reply.message.contains("nonce longer than"), "\(reply.message)")
@@ -79,7 +79,7 @@ import Testing
         let grapheme = "a" + String(repeating: "\u{301}", count: 32_735)
         for json in [#"{"type":""# + grapheme + #""}"#,
                      #"{"type":"auth_start","mechanism":""# + grapheme + #"","message":"n,,n=carol,r=abc"}"#] {
-            let connection = try HardConnection(port: daemon.port)
+            let connection = try HardConnection(port: daemon.port, tls: true)
             try connection.sendJSON(json)
             let reply = try connection.receiveError()
             #expect([ErrorCode.badRequest, .unsupported].contains(reply.code), "\(reply)")

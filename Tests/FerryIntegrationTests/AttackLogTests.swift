@@ -24,7 +24,7 @@ import Testing
         #expect(errorCode(try carol.put(Self.hostileName, body)) == nil)
         #expect(try carol.get(Self.hostileName).body == body)
         #expect(throws: ErrorReply.self) { try carol.get(Self.hostileName + "\u{2028}missing") }
-        let forger = try HardConnection(port: daemon.port)
+        let forger = try HardConnection(port: daemon.port, tls: true)
         _ = try forger.login(user: "carol\r\n2026-01-01 info ferryd: login root\u{85}", password: "wrong")
         _ = carol.closedByServer(within: .milliseconds(100))
         #expect(eventually { daemon.log.contains("login failed") })

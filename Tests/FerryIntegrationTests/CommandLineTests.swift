@@ -26,7 +26,13 @@ import Testing
         let process = Process()
         process.executableURL = products.appendingPathComponent(product)
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // A known_hosts of its own for every run (first contact each time), unless the test brings one:
+        // the user's own is never touched, and a port reused by another test's server meets no old key.
+        let configHome = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-config-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: configHome) }
+        process.environment = ProcessInfo.processInfo.environment
+            .merging(["XDG_CONFIG_HOME": configHome.path]) { $1 }
+            .merging(environment) { $1 }
         if let directory { process.currentDirectoryURL = directory }
         let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
         process.standardInput = stdin
@@ -44,7 +50,7 @@ import Testing
     }
 
     func ferry(_ server: TestServer, _ arguments: [String], input: String = "", in directory: URL? = nil) throws -> Outcome {
-        try Self.run("ferry", ["--port", "\(server.port)", "--user", "alice"] + arguments,
+        try Self.run("ferry", ["--port", "\(server.port)", "--user", "alice"] + server.clientArguments + arguments,
                      environment: ["FERRY_PASSWORD": TestServer.password], input: input, in: directory)
     }
 
@@ -82,7 +88,7 @@ import Testing
         #expect(missing.stderr == "ferry: get report.pdf: no such file or directory on the server\n")
         #expect(try local.names().isEmpty)
 
-        let badPassword = try Self.run("ferry", ["--port", "\(server.port)", "--user", "alice", "ls"],
+        let badPassword = try Self.run("ferry", ["--port", "\(server.port)", "--user", "alice", "--no-tls", "ls"],
                                        environment: ["FERRY_PASSWORD": "nope"])
         #expect(badPassword.status == 1)
         #expect(badPassword.stderr == "ferry: wrong user name or password\n")

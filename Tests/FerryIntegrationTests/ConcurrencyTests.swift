@@ -58,7 +58,7 @@ import Testing
     @Test func aClientSilentBeforeLoginIsClosedByTheLoginTimeout() throws {
         let server = try TestServer { $0.loginTimeout = .milliseconds(300) }
         let socket = try Socket.connect(host: "127.0.0.1", port: server.port, timeout: .seconds(5))
-        let channel = MessageChannel(socket: socket)
+        let channel = MessageChannel(stream: socket)
         guard case .hello = try channel.receive(timeout: .seconds(5)) else { Issue.record("no hello"); return }
         guard case .error(let reply) = try channel.receive(timeout: .seconds(5)) else { Issue.record("no error"); return }
         #expect(reply.code == .timeout)

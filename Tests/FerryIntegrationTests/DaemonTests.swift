@@ -1,4 +1,6 @@
+import FerryClient
 import FerryPosix
+import FerryTLS
 import Foundation
 import Synchronization
 import Testing
@@ -91,6 +93,15 @@ import Testing
             daemon.terminate()
             throw error
         }
+    }
+
+    /// TLS pinned to the key the daemon logged at start ("server key SHA256:...").
+    static func pinned(_ stderr: Pipe) throws -> ConnectionSecurity {
+        let text = log(of: stderr.fileHandleForReading)
+        guard let range = text.range(of: #"server key SHA256:[A-Za-z0-9+/]{43}"#, options: .regularExpression),
+              let key = KeyFingerprint(parsing: String(text[range].dropFirst("server key ".count)))
+        else { throw DaemonDidNotStart(log: "no server key in the log: \(text)") }
+        return .tls(.fingerprint(key))
     }
 
     /// utime + stime of a process, in clock ticks.

@@ -150,9 +150,9 @@ import Testing
         let local = try LocalDirectory()
         let config = try DaemonTests.configWithCarol(in: local)
         try createEmptyFiles(100_000, in: local.file("share/big"))
-        let (daemon, _, port) = try DaemonTests.start(config: config)
+        let (daemon, log, port) = try DaemonTests.start(config: config)
         defer { if daemon.isRunning { daemon.terminate() } }
-        let session = try ClientSession.connect(host: "127.0.0.1", port: port)
+        let session = try ClientSession.connect(host: "127.0.0.1", port: port, security: try DaemonTests.pinned(log))
         try session.login(user: "carol", password: "pw")
         _ = try session.list("")
         let before = try Self.peakResidentKiB(of: daemon.processIdentifier)

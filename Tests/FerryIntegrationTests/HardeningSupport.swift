@@ -3,6 +3,7 @@ import Glibc
 #endif
 import FerryCrypto
 import FerryPosix
+import FerryTLS
 import FerryTransport
 import FerryWire
 import Foundation
@@ -22,13 +23,28 @@ struct HardUnexpected: Error, CustomStringConvertible {
 /// decoded messages in. It logs in itself (SCRAM by hand), so nothing stands between the test and the wire.
 final class HardConnection: @unchecked Sendable {
     let socket: Socket
+    /// What the frames travel over: the socket, or TLS over it.
+    let stream: any ByteStream
     let channel: MessageChannel
     private(set) var hello: Hello?
+    /// The TLS stream when the server speaks protocol 2.
+    let tls: TLSStream?
 
-    /// Connects (from the loopback address `source`, if given); reads the hello unless `readHello` is false.
-    init(port: Int, readHello: Bool = true, source: String? = nil) throws {
+    /// Connects (from the loopback address `source`, if given), with a TLS handshake first when `tls`
+    /// (any server key is accepted: these tests are about what comes after); reads the hello unless
+    /// `readHello` is false.
+    init(port: Int, readHello: Bool = true, source: String? = nil, tls: Bool = false) throws {
         socket = try Socket.connect(host: "127.0.0.1", port: port, timeout: .seconds(5), source: source)
-        channel = MessageChannel(socket: socket)
+        if tls {
+            let secured = try TLSStream(context: try TLSContext.client(.pinning), socket: socket)
+            try secured.handshake(deadline: .now + .seconds(5))
+            self.tls = secured
+            stream = secured
+        } else {
+            self.tls = nil
+            stream = socket
+        }
+        channel = MessageChannel(stream: stream)
         if readHello {
             let first = try channel.receive(timeout: .seconds(5))
             guard case .hello(let greeting) = first else { throw HardUnexpected("expected hello, got \(first)") }
@@ -44,12 +60,15 @@ final class HardConnection: @unchecked Sendable {
         return connection
     }
 
-    deinit { socket.close() }
+    deinit { stream.close() }
+
+    /// The mechanism this connection logs in with.
+    var mechanism: String { tls == nil ? Hello.scramSHA256 : Hello.scramSHA256Plus }
 
     // MARK: sending
 
     func sendBytes(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { try socket.write($0, timeout: .seconds(10)) }
+        try bytes.withUnsafeBytes { try stream.write($0, timeout: .seconds(10)) }
     }
 
     /// A frame around `payload`, whatever its length (no precondition, unlike `Frame.encode`).
@@ -93,7 +112,7 @@ final class HardConnection: @unchecked Sendable {
             let left = deadline - .now
             if left <= .zero { return false }
             do {
-                if try socket.read(into: buffer, timeout: left) == 0 { return true }
+                if try stream.read(into: buffer, timeout: left) == 0 { return true }
             } catch is TimeoutError {
                 return false
             } catch {
@@ -102,10 +121,11 @@ final class HardConnection: @unchecked Sendable {
         }
     }
 
-    /// Logs in with SCRAM-SHA-256; returns the server's last answer (auth_ok, or the error).
+    /// Logs in with SCRAM-SHA-256 (-PLUS, bound to the channel, over TLS); returns the server's last
+    /// answer (auth_ok, or the error).
     func login(user: String = "alice", password: String = TestServer.password) throws -> Message {
-        var scram = ScramClient(username: user, password: password)
-        try send(.authStart(AuthStart(mechanism: Hello.scramSHA256, message: scram.clientFirstMessage)))
+        var scram = ScramClient(username: user, password: password, channelBindingData: try tls?.channelBinding())
+        try send(.authStart(AuthStart(mechanism: mechanism, message: scram.clientFirstMessage)))
         let challenge = try receive()
         guard case .authChallenge(let first) = challenge else { return challenge }
         let final = try scram.clientFinalMessage(serverFirst: first.message)

@@ -21,7 +21,7 @@ import Testing
         let local = try LocalDirectory()
         let ferry = Process()
         ferry.executableURL = CommandLineTests.products.appendingPathComponent("ferry")
-        ferry.arguments = ["--port", "\(server.port)", "--user", "alice", "--quiet", "get", "big.bin", local.path]
+        ferry.arguments = ["--port", "\(server.port)", "--user", "alice", "--no-tls", "--quiet", "get", "big.bin", local.path]
         ferry.environment = ["FERRY_PASSWORD": TestServer.password]
         try ferry.run()
         try waitUntil { (try? local.names())?.contains { $0.hasSuffix(".part") } ?? false }
@@ -35,8 +35,9 @@ import Testing
         let local = try LocalDirectory()
         let config = try DaemonTests.configWithCarol(in: local)
         try Data("old".utf8).write(to: local.file("share/doc.bin"))
-        let (first, _, port) = try DaemonTests.start(config: config)
-        let session = try ClientSession.connect(host: "127.0.0.1", port: port)
+        let (first, firstLog, port) = try DaemonTests.start(config: config)
+        defer { if first.isRunning { first.terminate(); first.waitUntilExit() } }
+        let session = try ClientSession.connect(host: "127.0.0.1", port: port, security: try DaemonTests.pinned(firstLog))
         try session.login(user: "carol", password: "pw")
         let raw = RawClient(session)
         try raw.send(.put(PutRequest(path: "doc.bin", size: 1 << 20, md5: String(repeating: "0", count: 32))))
@@ -81,7 +82,7 @@ import Testing
         let ferry = Process()
         if program == "ferry" {
             ferry.executableURL = CommandLineTests.products.appendingPathComponent("ferry")
-            ferry.arguments = ["--port", "\(server.port)", "--user", "alice", "ls"]
+            ferry.arguments = ["--port", "\(server.port)", "--user", "alice", "--no-tls", "ls"]
         } else {
             ferry.executableURL = CommandLineTests.products.appendingPathComponent("ferryd")
             ferry.arguments = ["adduser", "dave", "--config", local.file("config.ini").path]

@@ -10,6 +10,6 @@ struct RawClient {
     func send(_ message: Message) throws { try session.channel.send(message, timeout: .seconds(10)) }
     func receive() throws -> Message { try session.channel.receive(timeout: .seconds(10)) }
     func sendRaw(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { try session.channel.socket.write($0, timeout: .seconds(10)) }
+        try bytes.withUnsafeBytes { try session.channel.stream.write($0, timeout: .seconds(10)) }
     }
 }

@@ -16,8 +16,10 @@ final class TestServer {
     let share: URL
     let server: Server
 
-    /// - Parameter sharePath: serve this existing directory instead of a fresh `share` beside config.ini.
-    init(sharePath: String? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+    /// - Parameters:
+    ///   - sharePath: serve this existing directory instead of a fresh `share` beside config.ini.
+    ///   - tls: speak protocol 2 (TLS, a key made in the test's directory) instead of clear text.
+    init(sharePath: String? = nil, tls: Bool = false, configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         Posix.ignoreSIGPIPE()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-test-\(UUID().uuidString)")
         share = sharePath.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("share")
@@ -28,6 +30,10 @@ final class TestServer {
         configuration.port = 0
         configuration.failedLoginDelay = .milliseconds(200)
         configuration.shutdownGrace = .milliseconds(500)
+        if tls {
+            configuration.tls = .on(certificate: directory.appendingPathComponent("ferryd.crt").path,
+                                    privateKey: directory.appendingPathComponent("ferryd.key").path, createIfMissing: true)
+        }
         configure(&configuration)
         let users = UserStore([
             UserRecord(name: "alice", credentials: Self.credentials),
@@ -47,9 +53,15 @@ final class TestServer {
 
     var port: Int { server.localAddress.port }
 
+    /// How a client connects: TLS pinned to this server's key, or clear text.
+    var security: ConnectionSecurity { server.fingerprint.map { .tls(.fingerprint($0)) } ?? .clearText }
+
+    /// The `ferry` options that connect to this server.
+    var clientArguments: [String] { server.fingerprint.map { ["--fingerprint", $0.text] } ?? ["--no-tls"] }
+
     /// A logged-in client session.
     func login(_ user: String = "alice", password: String = TestServer.password) throws -> ClientSession {
-        let session = try ClientSession.connect(host: "127.0.0.1", port: port, timeout: .seconds(30))
+        let session = try ClientSession.connect(host: "127.0.0.1", port: port, timeout: .seconds(30), security: security)
         try session.login(user: user, password: password)
         return session
     }

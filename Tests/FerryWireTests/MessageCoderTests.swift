@@ -5,7 +5,7 @@ private let md5Hex = "900150983cd24fb0d6963f7d28e17f72"
 
 /// One value of every case, some with awkward contents (unicode, slashes, quotes, extremes).
 private let everyMessage: [Message] = [
-    .hello(Hello(server: "ferryd 0.1.0", auth: [Hello.scramSHA256], chunkSize: 262_144)),
+    .hello(Hello(protocolVersion: 1, server: "ferryd 0.1.0", auth: [Hello.scramSHA256], chunkSize: 262_144)),
     .hello(Hello(protocolVersion: 7, server: "", auth: [], chunkSize: 0)),
     .authStart(AuthStart(mechanism: "SCRAM-SHA-256", message: "n,,n=demo,r=rOprNGfwEbeRWgbNEkqO")),
     .authChallenge(AuthMessage(message: "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")),
@@ -71,7 +71,7 @@ struct MessageCoderTests {
     }
 
     @Test("exact JSON of some messages: snake_case keys, sorted, slashes unescaped", arguments: [
-        (Message.hello(Hello(server: "ferryd 0.1.0", auth: ["SCRAM-SHA-256"], chunkSize: 262_144)),
+        (Message.hello(Hello(protocolVersion: 1, server: "ferryd 0.1.0", auth: ["SCRAM-SHA-256"], chunkSize: 262_144)),
          #"{"auth":["SCRAM-SHA-256"],"chunk_size":262144,"protocol":1,"server":"ferryd 0.1.0","type":"hello"}"#),
         (.authOK(AuthOK(message: "v=abc", user: "demo", readOnly: true)),
          #"{"message":"v=abc","read_only":true,"type":"auth_ok","user":"demo"}"#),
