@@ -83,10 +83,7 @@ public final class ClientSession {
         do {
             let stream = try TLSStream(context: try TLSContext.client(trust.verification), socket: socket, serverName: host)
             try stream.handshake(deadline: .now + min(timeout, .seconds(10))) { first in
-                // A clear-text ferryd speaks first: a 4-byte length, then a JSON object.
-                if first.count >= 5 && first[0] == 0 && first[4] == UInt8(ascii: "{") {
-                    throw ClientError("\(server) speaks clear text (Ferry protocol 1), not TLS; use --no-tls only where the network between you is trusted")
-                }
+                try Self.refuseClearTextFrame(first, server: server)
             }
             return stream
         } catch let error as ClientError {
@@ -100,6 +97,17 @@ public final class ClientSession {
         } catch {
             throw ClientError("TLS with \(server) failed: \(Self.describe(error))")
         }
+    }
+
+    /// A ferryd speaks first only in clear text: its protocol-1 hello, or one `error` frame when it refuses
+    /// the connection before any TLS (busy, banned). Either is named for what it is.
+    private static func refuseClearTextFrame(_ first: [UInt8], server: String) throws(ClientError) {
+        guard first.count >= 5, first[0] == 0, first[4] == UInt8(ascii: "{") else { return }
+        let length = Int(first[1]) << 16 | Int(first[2]) << 8 | Int(first[3])
+        if first.count >= 4 + length, case .error(let reply)? = try? MessageCoder().decode(Array(first[4..<4 + length])) {
+            throw ClientError(reply)
+        }
+        throw ClientError("\(server) speaks clear text (Ferry protocol 1), not TLS; use --no-tls only where the network between you is trusted")
     }
 
     /// Logs in. The password never leaves this process: only a SCRAM proof does, and the server must

@@ -13,21 +13,18 @@ extension Session {
     /// the ClientHello and runs the TLS handshake. Returns nil when the connection ends there; the
     /// reason is logged once.
     ///
-    /// A peer that says nothing for ``clearTextHintDelay``, or whose first byte cannot start a TLS
+    /// A peer that says nothing for ``clearTextHintDelay`` (or the login timeout, if shorter), or whose first byte cannot start a TLS
     /// record, is most likely a protocol-1 client waiting for `hello`: it gets one clear-text `error`
     /// frame saying that this server speaks TLS, and the connection closes. Nothing else is ever sent
     /// in clear.
     static func secure(_ handle: ConnectionHandle, context: TLSContext, deadline: ContinuousClock.Instant, logger: Logger) -> TLSStream? {
         let socket = handle.socket
-        let hintAt = min(deadline, .now + clearTextHintDelay)
+        let started = ContinuousClock.now
+        let hintAt = min(deadline, started + clearTextHintDelay)
         do {
             try socket.waitUntilReadable(timeout: hintAt - .now)
         } catch is TimeoutError {
-            if hintAt < deadline {
-                refuseClearText(socket, logger: logger, why: "said nothing for \(clearTextHintDelay.formattedSeconds) s")
-            } else {
-                logger.notice("disconnected: no TLS handshake within the login timeout")
-            }
+            refuseClearText(socket, logger: logger, why: "said nothing for \((hintAt - started).formattedSeconds) s")
             return nil
         } catch {
             logger.notice("disconnected before the TLS handshake: \(error)")

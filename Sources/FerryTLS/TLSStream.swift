@@ -47,15 +47,16 @@ public final class TLSStream: ByteStream {
     /// Throws ``TimeoutError`` when the deadline passes, ``TLSError`` when the peer does not speak TLS
     /// 1.3, fails verification or closes.
     ///
-    /// `inspectFirstBytes` sees up to the first 8 bytes the peer sends, before TLS reads them, and may
-    /// throw to say what they are instead of a TLS record (a clear-text server's first frame, say).
+    /// `inspectFirstBytes` sees up to the first 2048 bytes the peer sends, as soon as any have come and
+    /// before TLS reads them, and may throw to say what they are instead of a TLS record (a clear-text
+    /// server's first frame, say).
     public func handshake(deadline: ContinuousClock.Instant, inspectFirstBytes: (([UInt8]) throws -> Void)? = nil) throws {
         var inspect = inspectFirstBytes
         while true {
             // Before OpenSSL reads anything: the peer's first bytes may be here already, or arrive after
             // our first flight (then the wait below wakes this loop again).
             if let check = inspect {
-                var first = [UInt8](repeating: 0, count: 8)
+                var first = [UInt8](repeating: 0, count: 2048)
                 let count = first.withUnsafeMutableBytes { (try? socket.peek(into: $0)) ?? nil } ?? 0
                 if count > 0 {
                     inspect = nil

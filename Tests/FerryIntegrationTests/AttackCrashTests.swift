@@ -10,58 +10,8 @@ import Testing
 /// the whole process. Each runs against the ferryd binary, so a trap shows as a dead daemon rather than a
 /// dead test runner, and each ends by logging in on a fresh connection: the daemon still serves others.
 @Suite struct AttackCrashTests {
-    /// A ferryd binary on a fresh share with the user carol (password "pw").
-    final class Daemon {
-        let local: LocalDirectory
-        let process: Process
-        let stderr: Pipe
-        let port: Int
-
-        init(transferLog: Bool = false) throws {
-            local = try LocalDirectory()
-            let config = try DaemonTests.configWithCarol(in: local)
-            if transferLog {
-                let text = try String(contentsOf: config, encoding: .utf8)
-                try text.replacingOccurrences(of: "[server]\n", with: "[server]\ntransfer_log = transfers.log\n")
-                    .write(to: config, atomically: true, encoding: .utf8)
-            }
-            (process, stderr, port) = try DaemonTests.start(config: config)
-        }
-
-        var share: URL { local.file("share") }
-        var log: String { DaemonTests.log(of: stderr.fileHandleForReading) }
-
-        /// A logged-in connection as carol.
-        func carol() throws -> HardConnection {
-            let connection = try HardConnection(port: port, tls: true)
-            let outcome = try connection.login(user: "carol", password: "pw")
-            guard case .authOK = outcome else { throw HardUnexpected("carol could not log in: \(outcome)") }
-            return connection
-        }
-
-        /// True when the daemon is alive and serves a new client: login and a listing.
-        func servesOthers() -> Bool {
-            guard process.isRunning else {
-                Issue.record("ferryd died (\(process.terminationReason == .uncaughtSignal ? "signal" : "exit") \(process.terminationStatus)): \(log.suffix(1500))")
-                return false
-            }
-            do {
-                _ = try carol().list("")
-                return true
-            } catch {
-                Issue.record("ferryd is running but does not serve: \(error)")
-                return false
-            }
-        }
-
-        deinit {
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
-        }
-    }
-
     @Test func anAuthStartWithASixtyFourKilobyteNonceIsRefusedNotEchoed() throws {
-        let daemon = try Daemon()
+        let daemon = try FerrydProcess()
         let connection = try HardConnection(port: daemon.port, tls: true)
         // 93 bytes of JSON around the nonce: the frame fits, the challenge echoing it (106 bytes more) would not.
         let nonce = String(repeating: "N", count: 65_435)
@@ -74,7 +24,7 @@ import Testing
     }
 
     @Test func anUnknownTypeOfOneHugeGraphemeGetsAnErrorThatFitsAFrame() throws {
-        let daemon = try Daemon()
+        let daemon = try FerrydProcess()
         // 32,735 two-byte marks: each request fits a frame, an error quoting it whole would not.
         let grapheme = "a" + String(repeating: "\u{301}", count: 32_735)
         for json in [#"{"type":""# + grapheme + #""}"#,
@@ -96,7 +46,7 @@ import Testing
     }
 
     @Test func deeplyNestedJSONIsRefusedNotRecursedInto() throws {
-        let daemon = try Daemon()
+        let daemon = try FerrydProcess()
         let session = try daemon.carol()
         try session.sendJSON(#"{"type":"ls","path":"","x":"# + String(repeating: "[", count: 60_000) + "}")
         #expect(try session.receiveError().code == .badRequest)
@@ -106,7 +56,7 @@ import Testing
     /// A short client path that symlinks make resolve to a directory 300 levels of 255-byte names deep
     /// (about 77 KB): the reply that quotes the resolved path could not fit a frame.
     @Test func aShortPathThatSymlinksStretchTo77KilobytesIsRefused() throws {
-        let daemon = try Daemon()
+        let daemon = try FerrydProcess()
         let name = String(repeating: "n", count: 255)
         let share = try File.openDirectory(path: daemon.share.path)
         defer { removeDeepTree(daemon.share.path) }

@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func hostileNamesAreEscapedInTheLogAndTheTransferLog() throws {
-        let daemon = try AttackCrashTests.Daemon(transferLog: true)
+        let daemon = try FerrydProcess(server: "transfer_log = transfers.log\n")
         let carol = try daemon.carol()
         let body = Array("payload".utf8)
         #expect(errorCode(try carol.put(Self.hostileName, body)) == nil)
@@ -46,7 +46,7 @@ import Testing
     /// An upload interrupted by kill -9 at 200 levels down (the sweep used to stop at 64) is removed
     /// when ferryd starts again.
     @Test func aTemporaryFileDeepDownIsSweptAtTheNextStart() throws {
-        var daemon: AttackCrashTests.Daemon? = try AttackCrashTests.Daemon()
+        var daemon: FerrydProcess? = try FerrydProcess()
         let local = daemon!.local
         let deep = (0..<200).map { _ in "d" }.joined(separator: "/")
         try FileManager.default.createDirectory(at: local.file("share/" + deep), withIntermediateDirectories: true)

@@ -23,8 +23,14 @@ import Testing
     /// Runs a built product with `arguments`, the given extra environment and standard input.
     static func run(_ product: String, _ arguments: [String], environment: [String: String] = [:],
                     input: String = "", in directory: URL? = nil) throws -> Outcome {
+        try runTool(products.appendingPathComponent(product).path, arguments, environment: environment, input: input, in: directory)
+    }
+
+    /// Runs any program to its end with these arguments and standard input; a known_hosts of its own.
+    static func runTool(_ path: String, _ arguments: [String], environment: [String: String] = [:],
+                        input: String = "", in directory: URL? = nil) throws -> Outcome {
         let process = Process()
-        process.executableURL = products.appendingPathComponent(product)
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         // A known_hosts of its own for every run (first contact each time), unless the test brings one:
         // the user's own is never touched, and a port reused by another test's server meets no old key.

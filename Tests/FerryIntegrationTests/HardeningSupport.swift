@@ -105,6 +105,11 @@ final class HardConnection: @unchecked Sendable {
     /// Reads and discards until the server closes the connection (end of stream or reset). True when
     /// that happened within `timeout`; false if the connection was still open then.
     func closedByServer(within timeout: Duration = .seconds(5)) -> Bool {
+        Self.readsEndOfStream(stream, within: timeout)
+    }
+
+    /// True when `stream` reads to its end (or a reset) within `timeout`, whatever comes before.
+    static func readsEndOfStream(_ stream: any ByteStream, within timeout: Duration) -> Bool {
         let deadline = ContinuousClock.now + timeout
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
         defer { buffer.deallocate() }
@@ -116,7 +121,7 @@ final class HardConnection: @unchecked Sendable {
             } catch is TimeoutError {
                 return false
             } catch {
-                return true // ECONNRESET and friends: closed as well
+                return true
             }
         }
     }
