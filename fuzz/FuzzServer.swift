@@ -6,9 +6,10 @@
 // out, a file 300 levels down) with one read-write user who has a quota.
 //
 // What one input does:
-//  1. Byte 0 picks whether the connection logs in first (bit 0) and whether the rest is sent in one
-//     write or trickled in pieces (bit 1). The harness connects, reads `hello`, and, if asked, logs in
-//     with SCRAM-SHA-256 (keys derived once, so a login costs a few HMACs).
+//  1. Byte 0 picks whether the connection logs in first (bit 0), whether the rest is sent in one
+//     write or trickled in pieces (bit 1), and whether it goes to the TLS server (bit 2: protocol 2,
+//     a TLS handshake first, SCRAM-SHA-256-PLUS) or the clear-text one (protocol 1). The harness
+//     connects, reads `hello`, and, if asked, logs in (keys derived once, so a login costs a few HMACs).
 //  2. The rest of the input goes to the server as a raw byte stream, then the harness half-closes the
 //     connection, so the server meets the end of the stream wherever the input ends.
 //  3. Everything the server sends is read until it closes, and checked: every frame is at most 65,536
@@ -20,6 +21,7 @@
 import FerryCrypto
 import FerryPosix
 import FerryServer
+import FerryTLS
 import FerryTransport
 import FerryWire
 import Foundation
@@ -37,10 +39,43 @@ enum Fixture {
     static let storedKey = Digest.hash(.sha256, clientKey)
     static let serverKey = HMAC.sha256(key: saltedPassword, message: Array("Server Key".utf8))
 
-    static let server: Server = {
+    static let base = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-fuzz-\(getpid())")
+    /// Protocol 1, clear text.
+    static let server = makeServer(tls: false)
+    /// Protocol 2, over the same share.
+    static let tlsServer = makeServer(tls: true)
+
+    static func makeServer(tls: Bool) -> Server {
         Posix.ignoreSIGPIPE()
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-fuzz-\(getpid())")
         let share = base.appendingPathComponent("share")
+        let files = FileManager.default
+        if !tls {
+            makeShare(share)
+        }
+        var configuration = ServerConfiguration(root: share.path)
+        configuration.port = 0
+        configuration.loginTimeout = .seconds(3)
+        configuration.idleTimeout = .seconds(3)
+        configuration.stallTimeout = .seconds(3)
+        configuration.failedLoginDelay = .zero
+        configuration.banThreshold = 0
+        configuration.chunkSize = 64 * 1024
+        if tls {
+            _ = server  // the share is made by the clear-text server
+            configuration.tls = .on(certificate: base.appendingPathComponent("ferryd.crt").path,
+                                    privateKey: base.appendingPathComponent("ferryd.key").path, createIfMissing: true)
+        }
+        _ = files
+        let credentials = ScramCredentials(salt: salt, iterations: iterations, storedKey: storedKey, serverKey: serverKey)
+        let users = UserStore([UserRecord(name: user, credentials: credentials, quota: 16 << 20)])
+        var logger = Logger(label: "fuzz-server")
+        logger.logLevel = .critical
+        let server = try! Server(configuration: configuration, users: users, logger: logger)
+        server.start()
+        return server
+    }
+
+    static func makeShare(_ share: URL) {
         let files = FileManager.default
         try! files.createDirectory(at: share.appendingPathComponent("dir/sub"), withIntermediateDirectories: true)
         try! Data("hello\n".utf8).write(to: share.appendingPathComponent("a.txt"))
@@ -54,23 +89,7 @@ enum Fixture {
         let deep = (0..<300).map { _ in "d" }.joined(separator: "/")
         try! files.createDirectory(at: share.appendingPathComponent(deep), withIntermediateDirectories: true)
         try! files.createSymbolicLink(atPath: share.appendingPathComponent("deep").path, withDestinationPath: deep)
-
-        var configuration = ServerConfiguration(root: share.path)
-        configuration.port = 0
-        configuration.loginTimeout = .seconds(3)
-        configuration.idleTimeout = .seconds(3)
-        configuration.stallTimeout = .seconds(3)
-        configuration.failedLoginDelay = .zero
-        configuration.banThreshold = 0
-        configuration.chunkSize = 64 * 1024
-        let credentials = ScramCredentials(salt: salt, iterations: iterations, storedKey: storedKey, serverKey: serverKey)
-        let users = UserStore([UserRecord(name: user, credentials: credentials, quota: 16 << 20)])
-        var logger = Logger(label: "fuzz-server")
-        logger.logLevel = .critical
-        let server = try! Server(configuration: configuration, users: users, logger: logger)
-        server.start()
-        return server
-    }()
+    }
 }
 
 struct Finding: Error, CustomStringConvertible {
@@ -85,7 +104,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size >= 1 else { return 0 }
     let input = Array(UnsafeBufferPointer(start: data, count: size))
     do {
-        try exchange(logIn: input[0] & 1 != 0, trickle: input[0] & 2 != 0, stream: Array(input.dropFirst()))
+        try exchange(logIn: input[0] & 1 != 0, trickle: input[0] & 2 != 0, tls: input[0] & 4 != 0, stream: Array(input.dropFirst()))
     } catch let finding as Finding {
         fatalError("finding: \(finding)")
     } catch {
@@ -94,27 +113,39 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-func exchange(logIn: Bool, trickle: Bool, stream: [UInt8]) throws {
-    let socket = try Socket.connect(host: "127.0.0.1", port: Fixture.server.localAddress.port, timeout: .seconds(5))
+func exchange(logIn: Bool, trickle: Bool, tls: Bool, stream bytes: [UInt8]) throws {
+    let server = tls ? Fixture.tlsServer : Fixture.server
+    let socket = try Socket.connect(host: "127.0.0.1", port: server.localAddress.port, timeout: .seconds(5))
     defer { socket.close() }
-    let channel = MessageChannel(stream: socket)
+    var secured: TLSStream?
+    if tls {
+        let stream = try TLSStream(context: try TLSContext.client(.pinning), socket: socket)
+        try stream.handshake(deadline: .now + .seconds(10))
+        guard stream.peerFingerprint == server.fingerprint else { throw Finding("the TLS server presented another key") }
+        secured = stream
+    }
+    let stream: any ByteStream = secured ?? socket
+    let channel = MessageChannel(stream: stream)
     guard case .hello(let hello) = try receive(channel) else { throw Finding("the first frame is not hello") }
-    guard hello.auth.contains(Hello.scramSHA256) else { throw Finding("hello offers no SCRAM-SHA-256") }
-    if logIn { try login(channel) }
+    let mechanism = tls ? Hello.scramSHA256Plus : Hello.scramSHA256
+    guard hello.auth == [mechanism], hello.protocolVersion == (tls ? 2 : 1) else { throw Finding("hello offers \(hello.auth), protocol \(hello.protocolVersion)") }
+    if logIn { try login(channel, binding: try secured?.channelBinding()) }
 
     // Writes may fail once the server has closed (a violation ends the session): keep reading anyway.
     if trickle {
         var offset = 0
         var piece = 1
-        while offset < stream.count {
-            let end = min(stream.count, offset + piece)
-            if (try? stream[offset..<end].withUnsafeBytes { try socket.write($0, timeout: .seconds(5)) }) == nil { break }
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + piece)
+            if (try? bytes[offset..<end].withUnsafeBytes { try stream.write($0, timeout: .seconds(5)) }) == nil { break }
             offset = end
             piece = piece * 3 + 1
         }
     } else {
-        _ = try? stream.withUnsafeBytes { try socket.write($0, timeout: .seconds(5)) }
+        _ = try? bytes.withUnsafeBytes { try stream.write($0, timeout: .seconds(5)) }
     }
+    // The end of the input: the server reads the end of the stream there (over TLS, one without
+    // close_notify, which ferryd takes as an end like any other).
     shutdown(socket.descriptor.rawValue, Int32(SHUT_WR))
     try readUntilClosed(channel)
 }
@@ -130,12 +161,14 @@ func receive(_ channel: MessageChannel) throws -> Message {
     }
 }
 
-func login(_ channel: MessageChannel) throws {
+func login(_ channel: MessageChannel, binding: [UInt8]?) throws {
     let bare = "n=\(Fixture.user),r=fuzzclientnonce"
-    try channel.send(.authStart(AuthStart(mechanism: Hello.scramSHA256, message: "n,," + bare)), timeout: .seconds(5))
+    let gs2 = binding == nil ? "n,," : "p=tls-exporter,,"
+    let mechanism = binding == nil ? Hello.scramSHA256 : Hello.scramSHA256Plus
+    try channel.send(.authStart(AuthStart(mechanism: mechanism, message: gs2 + bare)), timeout: .seconds(5))
     guard case .authChallenge(let challenge) = try receive(channel) else { throw Finding("no auth_challenge for a valid login") }
     let nonce = challenge.message.split(separator: ",").first.map { String($0.dropFirst(2)) } ?? ""
-    let withoutProof = "c=biws,r=\(nonce)"
+    let withoutProof = "c=\(Data(Array(gs2.utf8) + (binding ?? [])).base64EncodedString()),r=\(nonce)"
     let authMessage = Array("\(bare),\(challenge.message),\(withoutProof)".utf8)
     let signature = HMAC.sha256(key: Fixture.storedKey, message: authMessage)
     let proof = zip(Fixture.clientKey, signature).map { $0 ^ $1 }

@@ -45,10 +45,11 @@ module Logging -package-name swift_log $(find "$LOGGING/Sources/Logging" -name '
 module FerryCrypto -I Sources/COpenSSL Sources/FerryCrypto/*.swift
 module FerryPosix -I Sources/CLinux Sources/FerryPosix/*.swift
 module FerryTransport -I Sources/COpenSSL -I Sources/CLinux Sources/FerryTransport/*.swift
+module FerryTLS -I Sources/COpenSSL -I Sources/CLinux Sources/FerryTLS/*.swift
 module FerryServer -I Sources/COpenSSL -I Sources/CLinux Sources/FerryServer/*.swift
 echo "== linking $OUT/fuzz-server" >&2
 "$SWIFTC" "${FLAGS[@]}" -module-name FerryFuzzServer -I Sources/COpenSSL -I Sources/CLinux -o "$OUT/fuzz-server" \
-    fuzz/FuzzServer.swift "$OUT"/{Logging,FerryWire,FerryCrypto,FerryPosix,FerryTransport,FerryServer}.o -lcrypto
+    fuzz/FuzzServer.swift "$OUT"/{Logging,FerryWire,FerryCrypto,FerryPosix,FerryTransport,FerryTLS,FerryServer}.o -lssl -lcrypto
 
 [[ ${FUZZ_BUILD_ONLY:-0} == 1 ]] && exit 0
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what building Ferry needs and a fresh Debian machine may lack: OpenSSL's headers and pkg-config.
+# Installs what building and testing Ferry needs and a fresh Debian machine may lack: OpenSSL's headers
+# (libssl and libcrypto), pkg-config, and the openssl command (the TLS tests check versions with s_client).
 # As root it runs apt-get; otherwise it prints the command to run.
 set -euo pipefail
 
 missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
-if ! pkg-config --exists libcrypto 2>/dev/null; then missing+=(libssl-dev); fi
+if ! pkg-config --exists openssl 2>/dev/null; then missing+=(libssl-dev); fi
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

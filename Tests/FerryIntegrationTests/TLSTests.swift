@@ -220,6 +220,34 @@ import Testing
         #expect(daemon.servesOthers())
     }
 
+    /// A certificate from a CA of the test's own (made with the openssl command), verified with --ca:
+    /// chain and host name, no pinning; the system's store does not know that CA.
+    @Test func aCAIssuedCertificateIsVerifiedWithCA() throws {
+        let pki = try LocalDirectory()
+        func openssl(_ arguments: [String]) throws {
+            let run = try CommandLineTests.runTool("/usr/bin/openssl", arguments, in: pki.url)
+            guard run.status == 0 else { throw HardUnexpected("openssl \(arguments.first ?? ""): \(run.stderr)") }
+        }
+        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
+                     "-out", "ca.crt", "-days", "2", "-subj", "/CN=Ferry test CA"])
+        try openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "server.key",
+                     "-out", "server.csr", "-subj", "/CN=localhost"])
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(to: pki.file("san.ext"), atomically: true, encoding: .utf8)
+        try openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                     "-out", "server.crt", "-days", "2", "-extfile", "san.ext"])
+        let daemon = try FerrydProcess(sections: "[tls]\ncertificate = \(pki.file("server.crt").path)\nprivate_key = \(pki.file("server.key").path)\n")
+        let home = try ClientHome()
+
+        let (verified, _) = try home.ferry(daemon.port, ["--ca", pki.file("ca.crt").path, "ls"])
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(home.recorded.isEmpty, "nothing is pinned with --ca")
+        let (byName, _) = try home.ferry(daemon.port, ["--host", "localhost", "--ca", pki.file("ca.crt").path, "ls"])
+        #expect(byName.status == 0, "\(byName.stderr)")
+        let (system, _) = try home.ferry(daemon.port, ["--ca", "system", "ls"])
+        #expect(system.status == 1 && system.stderr.contains("certificate verification"), "\(system.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: daemon.local.file("ferryd.key").path), "no key of its own is made")
+    }
+
     @Test func aBrokenKeyStopsFerrydWithOneLineAndALooseOneIsWarnedAbout() throws {
         let daemon = try FerrydProcess()
         daemon.stop()
