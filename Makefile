@@ -31,6 +31,13 @@ bench: deps
 	$(SWIFT) build -c release --scratch-path .build-bench
 	bench/run.sh .build-bench/release
 
+# The TLS rows: ferry over protocol 2 against vsftpd FTPS + curl and OpenSSH sftp, and 1000 idle TLS
+# sessions (see bench/README.md). Installs vsftpd, openssh-server and pyOpenSSL if missing.
+.PHONY: bench-tls
+bench-tls: deps
+	$(SWIFT) build -c release --scratch-path .build-bench
+	bench/run-tls.sh .build-bench/release
+
 # The 5 GiB transfer test (writes 5 GiB to /tmp; about a minute).
 test-large: deps
 	$(SWIFT) build --build-tests

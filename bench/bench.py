@@ -386,7 +386,9 @@ class Bench:
                 "[server]\nlisten = 127.0.0.1\nport = %d\nroot = %s\n"
                 "max_connections = 4096\nmax_connections_per_address = 4096\n"
                 # Every bench client comes from 127.0.0.1, and row 4 starts 100 logins at once.
-                "max_pending_logins_per_address = 256\n" % (self.ferryd_port, self.share)
+                "max_pending_logins_per_address = 256\n"
+                # Clear text, like the FTP it is compared with here; bench/tls_bench.py has the TLS rows.
+                "[tls]\nenabled = false\n" % (self.ferryd_port, self.share)
             )
         r = subprocess.run(
             [self.ferryd, "adduser", USER, "--config", self.ferryd_conf],
@@ -628,7 +630,7 @@ class Bench:
         probe = self.small_names[0]
         src = os.path.join(self.share, probe)
         self.timed(
-            [self.ferry, "--port", str(self.ferryd_port), "get", probe, os.path.join(self.dst, "probe-ferry"), "--quiet"],
+            [self.ferry, "--port", str(self.ferryd_port), "--no-tls", "get", probe, os.path.join(self.dst, "probe-ferry"), "--quiet"],
             60,
             env=self.ferry_env(),
         )
@@ -647,7 +649,7 @@ class Bench:
     # ---- one side of one run ----------------------------------------------------------------
 
     def ferry_cmd(self, *args):
-        return [self.ferry, "--port", str(self.ferryd_port), "--quiet"] + list(args)
+        return [self.ferry, "--port", str(self.ferryd_port), "--no-tls", "--quiet"] + list(args)
 
     def check(self, ok, what):
         if not ok:

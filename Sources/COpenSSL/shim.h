@@ -43,6 +43,12 @@ static inline long ferry_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) {
     return SSL_CTX_set_mode(ctx, mode);
 }
 
+/* Read ahead into a large buffer: whole runs of records per read(2), not a header and a body each. */
+static inline void ferry_SSL_CTX_read_ahead(SSL_CTX *ctx, size_t buffer) {
+    SSL_CTX_set_read_ahead(ctx, 1);
+    SSL_CTX_set_default_read_buffer_len(ctx, buffer);
+}
+
 static inline long ferry_SSL_CTX_disable_session_cache(SSL_CTX *ctx) {
     return SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 }

@@ -37,11 +37,17 @@ public final class TLSContext: @unchecked Sendable {
         // An end of stream without close_notify reads as an end of stream: Ferry's own framing and
         // sizes tell a cut transfer from a finished one.
         ferry_SSL_CTX_set_ferry_options(context)
+        // Bodies arrive as long runs of 16 KiB records: read them ahead, many per read(2). With
+        // SSL_MODE_RELEASE_BUFFERS an idle connection gives the buffer back.
+        ferry_SSL_CTX_read_ahead(context, Self.readBufferSize)
         _ = ferry_SSL_CTX_disable_session_cache(context)
         _ = SSL_CTX_set_num_tickets(context, 0)
     }
 
     deinit { SSL_CTX_free(context) }
+
+    /// Bytes OpenSSL reads ahead per read(2) on a connection.
+    static let readBufferSize = 256 * 1024
 
     /// A server context with the certificate chain and private key in these PEM files. Fails with one
     /// reason naming the file: unreadable, malformed, or a key that does not match the certificate.
