@@ -34,9 +34,9 @@ static inline int ferry_SSL_CTX_require_tls13(SSL_CTX *ctx) {
 }
 
 /* SSL_OP_* are built by a function-like macro: an end of stream without close_notify reads as an end
-   of stream, and no session tickets are sent. */
+   of stream, no session tickets are sent, and the kernel's TLS (kTLS) is used where it exists. */
 static inline void ferry_SSL_CTX_set_ferry_options(SSL_CTX *ctx) {
-    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_TICKET);
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_TICKET | SSL_OP_ENABLE_KTLS);
 }
 
 static inline long ferry_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) {

@@ -111,10 +111,23 @@ public final class TLSStream: ByteStream {
         }
     }
 
-    /// Reads the file with pread(2) in large pieces and writes them through TLS. (With kTLS the kernel
-    /// could encrypt on its own and SSL_sendfile would avoid the copy; this kernel has none, and Ferry
-    /// asks OpenSSL for it nowhere, so the copy is the path.)
+    /// With kTLS (the kernel encrypts this connection's writes), SSL_sendfile sends straight from the
+    /// page cache. Without it, which is this kernel's case, the file is read with pread(2) in large
+    /// pieces and written through OpenSSL.
     public func sendFile(_ file: Descriptor, offset: inout Int64, count: Int, timeout: Duration?) throws -> Int {
+        if ferry_SSL_ktls_send(ssl) == 1 {
+            while true {
+                let sent = SSL_sendfile(ssl, file.rawValue, off_t(offset), count, 0)
+                if sent > 0 {
+                    offset += Int64(sent)
+                    return sent
+                }
+                if sent == 0 { return 0 }
+                if try waitFor(SSL_get_error(ssl, Int32(truncatingIfNeeded: sent)), timeout: timeout, operation: "TLS sendfile") == .ended {
+                    throw PosixError(code: EPIPE, function: "SSL_sendfile")
+                }
+            }
+        }
         let buffer: UnsafeMutableRawBufferPointer
         if let fileBuffer {
             buffer = fileBuffer
