@@ -127,8 +127,7 @@ func exchange(logIn: Bool, trickle: Bool, tls: Bool, stream bytes: [UInt8]) thro
     let stream: any ByteStream = secured ?? socket
     let channel = MessageChannel(stream: stream)
     guard case .hello(let hello) = try receive(channel) else { throw Finding("the first frame is not hello") }
-    let mechanism = tls ? Hello.scramSHA256Plus : Hello.scramSHA256
-    guard hello.auth == [mechanism], hello.protocolVersion == (tls ? 2 : 1) else { throw Finding("hello offers \(hello.auth), protocol \(hello.protocolVersion)") }
+    guard hello.auth == [Hello.mechanism(overTLS: tls)], hello.protocolVersion == Hello.version(overTLS: tls) else { throw Finding("hello offers \(hello.auth), protocol \(hello.protocolVersion)") }
     if logIn { try login(channel, binding: try secured?.channelBinding()) }
 
     // Writes may fail once the server has closed (a violation ends the session): keep reading anyway.
@@ -164,7 +163,7 @@ func receive(_ channel: MessageChannel) throws -> Message {
 func login(_ channel: MessageChannel, binding: [UInt8]?) throws {
     let bare = "n=\(Fixture.user),r=fuzzclientnonce"
     let gs2 = binding == nil ? "n,," : "p=tls-exporter,,"
-    let mechanism = binding == nil ? Hello.scramSHA256 : Hello.scramSHA256Plus
+    let mechanism = Hello.mechanism(overTLS: binding != nil)
     try channel.send(.authStart(AuthStart(mechanism: mechanism, message: gs2 + bare)), timeout: .seconds(5))
     guard case .authChallenge(let challenge) = try receive(channel) else { throw Finding("no auth_challenge for a valid login") }
     let nonce = challenge.message.split(separator: ",").first.map { String($0.dropFirst(2)) } ?? ""

@@ -58,7 +58,7 @@ public final class ClientSession {
         do { greeting = try channel.receive(timeout: timeout) } catch { throw ClientError(translating: error) }
         switch greeting {
         case .hello(let hello):
-            let expected = tls == nil ? Hello.clearTextVersion : Hello.tlsVersion
+            let expected = Hello.version(overTLS: tls != nil)
             guard hello.protocolVersion == expected else {
                 throw ClientError("\(server) speaks Ferry protocol \(hello.protocolVersion); this ferry speaks \(expected) here"
                                   + (tls == nil ? "" : " (over TLS)"))
@@ -103,8 +103,9 @@ public final class ClientSession {
     /// the connection before any TLS (busy, banned). Either is named for what it is.
     private static func refuseClearTextFrame(_ first: [UInt8], server: String) throws(ClientError) {
         guard first.count >= 5, first[0] == 0, first[4] == UInt8(ascii: "{") else { return }
-        let length = Int(first[1]) << 16 | Int(first[2]) << 8 | Int(first[3])
-        if first.count >= 4 + length, case .error(let reply)? = try? MessageCoder().decode(Array(first[4..<4 + length])) {
+        var decoder = FrameDecoder()
+        decoder.append(first)
+        if let payload = (try? decoder.nextFrame()) ?? nil, case .error(let reply)? = try? MessageCoder().decode(payload) {
             throw ClientError(reply)
         }
         throw ClientError("\(server) speaks clear text (Ferry protocol 1), not TLS; use --no-tls only where the network between you is trusted")
@@ -115,7 +116,7 @@ public final class ClientSession {
     /// (SCRAM-SHA-256-PLUS, tls-exporter), so it is worthless on any other; a server key met for the
     /// first time is recorded in known_hosts only after this succeeded.
     public func login(user: String, password: String) throws(ClientError) {
-        let mechanism = tls == nil ? Hello.scramSHA256 : Hello.scramSHA256Plus
+        let mechanism = Hello.mechanism(overTLS: tls != nil)
         guard hello.auth.contains(mechanism) else {
             throw ClientError("server offers no authentication this ferry supports (\(hello.auth.joined(separator: ", ")))")
         }

@@ -53,12 +53,12 @@ final class Session {
     }
 
     /// The mechanism this connection offers: -PLUS over TLS, plain SCRAM-SHA-256 in clear text.
-    var mechanism: String { tls == nil ? Hello.scramSHA256 : Hello.scramSHA256Plus }
+    var mechanism: String { Hello.mechanism(overTLS: tls != nil) }
 
     private func run() {
         do {
             try channel.send(.hello(Hello(
-                protocolVersion: tls == nil ? Hello.clearTextVersion : Hello.tlsVersion,
+                protocolVersion: Hello.version(overTLS: tls != nil),
                 server: "ferryd/\(FerryVersion.current)", auth: [mechanism], chunkSize: configuration.chunkSize
             )), timeout: configuration.stallTimeout)
             guard let user = try authenticate() else { return close(started, reason: "not logged in") }

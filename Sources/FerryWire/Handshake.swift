@@ -26,6 +26,12 @@ public struct Hello: Codable, Equatable, Sendable {
     /// The one mechanism of version 2: SCRAM-SHA-256 bound to the TLS channel (RFC 9266 tls-exporter).
     public static let scramSHA256Plus = "SCRAM-SHA-256-PLUS"
 
+    /// The protocol version spoken over TLS or in clear text.
+    public static func version(overTLS: Bool) -> Int { overTLS ? tlsVersion : clearTextVersion }
+
+    /// The one mechanism offered and used over TLS or in clear text.
+    public static func mechanism(overTLS: Bool) -> String { overTLS ? scramSHA256Plus : scramSHA256 }
+
     enum CodingKeys: String, CodingKey {
         case protocolVersion = "protocol", server, auth, chunkSize = "chunk_size"
     }

@@ -63,7 +63,7 @@ final class HardConnection: @unchecked Sendable {
     deinit { stream.close() }
 
     /// The mechanism this connection logs in with.
-    var mechanism: String { tls == nil ? Hello.scramSHA256 : Hello.scramSHA256Plus }
+    var mechanism: String { Hello.mechanism(overTLS: tls != nil) }
 
     // MARK: sending
 
