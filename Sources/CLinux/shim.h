@@ -4,13 +4,22 @@
 #include <stdint.h>
 
 /* Linux calls that glibc declares only under _GNU_SOURCE, which Swift's Glibc module is built without.
-   Both are in libc.so; the prototypes and flag values are the stable kernel and glibc ABI. */
+   All are in libc.so; the prototypes and flag values are the stable kernel and glibc ABI. */
 
 /* syncfs(2): commit everything dirty on the file system holding fd, in one journal commit. */
 extern int syncfs(int fd);
 
 /* sync_file_range(2): start (or wait for) writeback of a byte range of one file. */
 extern int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags);
+
+/* fgetxattr(2), fsetxattr(2): extended attributes of an open file (<sys/xattr.h>, not in Swift's Glibc). */
+#include <sys/types.h>
+extern ssize_t fgetxattr(int fd, const char *name, void *value, size_t size);
+extern int fsetxattr(int fd, const char *name, const void *value, size_t size, int flags);
+
+/* flock(2), under a name Swift does not confuse with glibc's struct flock. */
+extern int flock(int fd, int operation);
+static inline int ferry_flock(int fd, int operation) { return flock(fd, operation); }
 
 static const unsigned int FERRY_SYNC_FILE_RANGE_WAIT_BEFORE = 1;
 static const unsigned int FERRY_SYNC_FILE_RANGE_WRITE = 2;

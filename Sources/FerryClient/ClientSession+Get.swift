@@ -5,11 +5,17 @@ import FerryWire
 
 /// What a finished, verified transfer moved.
 public struct TransferResult: Sendable, Equatable {
+    /// Bytes moved over the connection by this attempt.
     public let bytes: UInt64
+    /// The file's MD5 when known ("" when the server had not computed it and none was asked for).
     public let md5: String
     public let seconds: Double
     /// Where the file now is: a local path for get, a remote path for put.
     public let path: String
+    /// The file's content hash, after a chunk-verified transfer.
+    public var contentHash: String? = nil
+    /// Bytes an earlier attempt had already put in place, taken up by this one.
+    public var resumedBytes: UInt64 = 0
 }
 
 extension ClientSession {
@@ -17,13 +23,20 @@ extension ClientSession {
     /// destination while it is hashed; only when size and MD5 match the server's header is it synced and
     /// renamed to the final name. On any failure the temporary file is removed and an existing file of
     /// that name is untouched.
-    public func download(_ remote: String, to destination: LocalDestination, progress: (any TransferProgress)? = nil) throws(ClientError) -> TransferResult {
+    ///
+    /// A server that offers chunk-verified transfers gets ``downloadChunked``: verified chunk by chunk,
+    /// and resumable.
+    public func download(_ remote: String, to destination: LocalDestination, progress: (any TransferProgress)? = nil,
+                         options: TransferOptions = TransferOptions()) throws(ClientError) -> TransferResult {
         let directory: Descriptor
         do { directory = try File.openDirectory(path: destination.directory) } catch {
             throw ClientError("\(destination.directory): \(error.reason)")
         }
         if let existing = try? FileStatus.of(destination.name, in: directory), existing.kind == .directory {
             throw ClientError("\(destination.path): is a directory")
+        }
+        if chunked {
+            return try downloadChunked(remote, to: destination, directory: directory, progress: progress, options: options)
         }
         try send(.get(PathRequest(path: remote)))
         var message = try receive()

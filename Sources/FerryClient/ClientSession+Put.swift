@@ -6,7 +6,11 @@ extension ClientSession {
     /// Uploads the local file `local` to `remote`: hashes it, announces name, size and MD5, and sends the
     /// body only once the server has said `ready` (so a refusal costs no bytes). Succeeds only when the
     /// server has verified, synced and renamed the file into place.
-    public func upload(_ local: String, to remote: String, progress: (any TransferProgress)? = nil) throws(ClientError) -> TransferResult {
+    ///
+    /// A server that offers chunk-verified transfers gets ``uploadChunked``: one read of the file, and
+    /// resumable.
+    public func upload(_ local: String, to remote: String, progress: (any TransferProgress)? = nil,
+                       options: TransferOptions = TransferOptions()) throws(ClientError) -> TransferResult {
         let file: Descriptor
         let status: FileStatus
         do {
@@ -20,6 +24,9 @@ extension ClientSession {
         }
         let size = UInt64(status.size)
         let name = LocalDestination.fileName(forRemote: remote) ?? remote
+        if chunked {
+            return try uploadChunked(file, size: size, name: name, to: remote, progress: progress, options: options)
+        }
         let started = ContinuousClock.now
 
         progress?.begin(name: name, total: size, phase: "checksumming")

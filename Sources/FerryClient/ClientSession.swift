@@ -20,6 +20,11 @@ public final class ClientSession {
     public var chunkSize = 256 * 1024
     /// The TLS stream under the channel (protocol 2), nil in clear text.
     let tls: TLSStream?
+    /// Where the content hashes of local files are remembered (nil: nowhere), so that trees are
+    /// compared without hashing unchanged files again.
+    public var localDigests: LocalDigests?
+    /// Hears what a user should know besides progress, one line each ("resuming notes.txt: …").
+    public var notices: (String) -> Void = { _ in }
     /// The server's key when it is new to known_hosts: recorded once the login has succeeded.
     private var keyToRecord: (file: KnownHosts, server: String, key: KeyFingerprint)?
     /// The key the server presented, nil in clear text.
@@ -168,6 +173,7 @@ public final class ClientSession {
 
     /// Says goodbye and closes the connection. Safe to call more than once.
     public func close() {
+        localDigests?.save()
         if channel.socket.descriptor.isOpen {
             try? channel.send(.bye, timeout: .milliseconds(500))
             channel.close()

@@ -25,13 +25,17 @@ public final class ProgressLine: TransferProgress {
     }
 
     public func begin(name: String, total: UInt64, phase: String) {
+        begin(name: name, total: total, phase: phase, already: 0)
+    }
+
+    public func begin(name: String, total: UInt64, phase: String, already: UInt64) {
         self.name = name
         self.total = total
         self.phase = phase
         started = .now
-        samples = [(started, 0)]
+        samples = [(started, already)]
         lastDraw = nil
-        update(done: 0)
+        update(done: already)
     }
 
     public func update(done: UInt64) {
@@ -49,10 +53,16 @@ public final class ProgressLine: TransferProgress {
     }
 
     public func finish(name: String, bytes: UInt64, seconds: Double) {
-        let line = Self.summary(name: name, bytes: bytes, seconds: seconds)
+        finish(name: name, bytes: bytes, seconds: seconds, check: "MD5 verified")
+    }
+
+    public func finish(name: String, bytes: UInt64, seconds: Double, check: String) {
+        let line = Self.summary(name: name, bytes: bytes, seconds: seconds, check: check)
         Terminal.write((drawn ? "\r\u{1B}[K" : "") + line + "\n", to: fd)
         drawn = false
     }
+
+    public func relabel(_ name: String) { self.name = name }
 
     public func abandon() {
         if drawn { Terminal.write("\r\u{1B}[K", to: fd) }
@@ -83,9 +93,9 @@ public final class ProgressLine: TransferProgress {
     }
 
     /// The closing line: `name  64.0 MiB in 0.42 s (152.4 MiB/s), MD5 verified`.
-    public static func summary(name: String, bytes: UInt64, seconds: Double) -> String {
+    public static func summary(name: String, bytes: UInt64, seconds: Double, check: String = "MD5 verified") -> String {
         let rate = seconds > 0 ? Double(bytes) / seconds : .nan
-        return "\(name)  \(ByteFormat.size(bytes)) in \(ByteFormat.seconds(seconds)) (\(ByteFormat.rate(rate))), MD5 verified"
+        return "\(name)  \(ByteFormat.size(bytes)) in \(ByteFormat.seconds(seconds)) (\(ByteFormat.rate(rate))), \(check)"
     }
 
     private static func pad(_ text: String, _ width: Int) -> String {

@@ -6,6 +6,8 @@ public struct RemoteTree: Sendable {
     public struct File: Sendable, Equatable {
         public let relativePath: String
         public let size: UInt64
+        /// The content hash, when the server's listing carried it.
+        public var contentHash: String? = nil
     }
 
     /// Subdirectories, relative to the root, parents before children.
@@ -40,7 +42,7 @@ public struct RemoteTree: Sendable {
                 }
                 let path = join(relative, entry.name)
                 switch entry.kind {
-                case .file: tree.files.append(File(relativePath: path, size: entry.size))
+                case .file: tree.files.append(File(relativePath: path, size: entry.size, contentHash: entry.contentHash))
                 case .directory:
                     tree.directories.append(path)
                     queue.append(path)

@@ -63,6 +63,12 @@ final class TreeDownload {
         if batch.isFull { try commit() }
     }
 
+    /// A file renamed into place by its own commit (a large one, through its resumable partial).
+    func savedDirectly(size: UInt64) {
+        saved += 1
+        savedBytes += size
+    }
+
     /// Commits the files waiting; throws only when none of them could be made durable.
     func commit() throws(ClientError) {
         let pending = batch.count

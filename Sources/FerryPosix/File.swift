@@ -25,6 +25,12 @@ public enum File {
         try open(name, in: directory, flags: O_WRONLY | O_CREAT | O_EXCL, mode: mode)
     }
 
+    /// Opens `name` in `directory` for reading and writing at any offset, never through a symlink;
+    /// `create` makes it if missing (mode 0600), `truncate` empties it.
+    public static func openForUpdate(_ name: String, in directory: Descriptor, create: Bool, truncate: Bool = false) throws(PosixError) -> Descriptor {
+        try open(name, in: directory, flags: O_RDWR | (create ? O_CREAT : 0) | (truncate ? O_TRUNC : 0), mode: 0o600)
+    }
+
     /// Opens a directory by path (absolute, or relative to the working directory).
     public static func openDirectory(path: String) throws(PosixError) -> Descriptor {
         Descriptor(try Posix.openat(AT_FDCWD, path, flags: O_RDONLY | O_DIRECTORY))
@@ -59,6 +65,53 @@ public enum File {
             }
             rest = UnsafeRawBufferPointer(rebasing: rest[count...])
         }
+    }
+
+    /// Writes every byte at `offset` (pwrite(2)), leaving the file offset alone: several threads may
+    /// write different parts of one file at once.
+    public static func write(_ file: Descriptor, _ buffer: UnsafeRawBufferPointer, at offset: Int64) throws(PosixError) {
+        var done = 0
+        while done < buffer.count {
+            let count = try Posix.pwrite(file.rawValue, from: UnsafeRawBufferPointer(rebasing: buffer[done...]), offset: offset + Int64(done))
+            guard count > 0 else { throw PosixError(code: EIO, function: "pwrite") }
+            done += count
+        }
+    }
+
+    /// Writes `bytes` at `offset`.
+    public static func write(_ file: Descriptor, _ bytes: [UInt8], at offset: Int64) throws(PosixError) {
+        let result: Result<Void, PosixError> = bytes.withUnsafeBytes { buffer in
+            Result { () throws(PosixError) in try write(file, buffer, at: offset) }
+        }
+        try result.get()
+    }
+
+    /// Sets the file's length: longer leaves a hole that reads as zeros, shorter drops the tail.
+    public static func truncate(_ file: Descriptor, length: Int64) throws(PosixError) {
+        try Posix.ftruncate(file.rawValue, length: length)
+    }
+
+    /// An exclusive advisory lock (flock), held until the descriptor is closed; false when another
+    /// holder has it.
+    public static func tryLock(_ file: Descriptor) throws(PosixError) -> Bool {
+        try Posix.tryLock(file.rawValue)
+    }
+
+    /// The value of extended attribute `name`, nil when the file has none (or its file system keeps
+    /// none). Values longer than `maximumLength` are treated as absent.
+    public static func attribute(_ file: Descriptor, _ name: String, maximumLength: Int = 4096) -> [UInt8]? {
+        var value = [UInt8](repeating: 0, count: maximumLength)
+        let count = value.withUnsafeMutableBytes { buffer in (try? Posix.getAttribute(file.rawValue, name, into: buffer)) ?? nil }
+        guard let count else { return nil }
+        return Array(value[..<count])
+    }
+
+    /// Sets extended attribute `name`; fails where the file system keeps none, or the value is too large.
+    public static func setAttribute(_ file: Descriptor, _ name: String, _ value: [UInt8]) throws(PosixError) {
+        let result: Result<Void, PosixError> = value.withUnsafeBytes { buffer in
+            Result { () throws(PosixError) in try Posix.setAttribute(file.rawValue, name, buffer) }
+        }
+        try result.get()
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; fewer only at end of file.

@@ -47,3 +47,26 @@ public struct FileStatus: Sendable, Equatable {
         FileStatus(try Posix.fstatat(directory.rawValue, name, followSymlinks: false))
     }
 }
+
+/// What identifies one version of a file's contents, as caches of digests key them: device, inode,
+/// size and modification time to the nanosecond. Any write changes the size or the time.
+public struct FileVersion: Hashable, Sendable {
+    public let device: UInt64
+    public let inode: UInt64
+    public let size: Int64
+    public let seconds: Int64
+    public let nanoseconds: Int64
+
+    public init(device: UInt64, inode: UInt64, size: Int64, seconds: Int64, nanoseconds: Int64) {
+        self.device = device
+        self.inode = inode
+        self.size = size
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+
+    public init(_ status: FileStatus) {
+        self.init(device: status.device, inode: status.inode, size: status.size,
+                  seconds: status.modificationTime, nanoseconds: status.modificationNanoseconds)
+    }
+}

@@ -52,6 +52,33 @@ public enum Posix {
         try call("pread") { Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) }
     }
 
+    public static func pwrite(_ fd: Int32, from buffer: UnsafeRawBufferPointer, offset: Int64) throws(PosixError) -> Int {
+        try call("pwrite") { Glibc.pwrite(fd, buffer.baseAddress, buffer.count, off_t(offset)) }
+    }
+
+    public static func ftruncate(_ fd: Int32, length: Int64) throws(PosixError) {
+        _ = try call("ftruncate") { Glibc.ftruncate(fd, off_t(length)) }
+    }
+
+    /// flock(LOCK_EX | LOCK_NB): false when another open file description holds the lock.
+    public static func tryLock(_ fd: Int32) throws(PosixError) -> Bool {
+        try callNonBlocking("flock") { ferry_flock(fd, Int32(LOCK_EX | LOCK_NB)) } != nil
+    }
+
+    /// fgetxattr(2) into `buffer`: the value's length, or nil when the file has no such attribute or
+    /// the file system keeps none.
+    public static func getAttribute(_ fd: Int32, _ name: String, into buffer: UnsafeMutableRawBufferPointer) throws(PosixError) -> Int? {
+        do {
+            return try call("fgetxattr") { CLinux.fgetxattr(fd, name, buffer.baseAddress, buffer.count) }
+        } catch where error.code == ENODATA || error.code == ENOTSUP {
+            return nil
+        }
+    }
+
+    public static func setAttribute(_ fd: Int32, _ name: String, _ value: UnsafeRawBufferPointer) throws(PosixError) {
+        _ = try call("fsetxattr") { CLinux.fsetxattr(fd, name, value.baseAddress, value.count, 0) }
+    }
+
     public static func write(_ fd: Int32, from buffer: UnsafeRawBufferPointer) throws(PosixError) -> Int? {
         try callNonBlocking("write") { Glibc.write(fd, buffer.baseAddress, buffer.count) }
     }

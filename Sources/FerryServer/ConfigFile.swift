@@ -50,6 +50,8 @@ public struct ConfigFile: Sendable {
         configuration.banWindow = try reader.duration("ban_window") ?? configuration.banWindow
         configuration.banDuration = try reader.duration("ban_duration") ?? configuration.banDuration
         configuration.transferLog = reader.string("transfer_log").map { Self.absolute($0, base: base) }
+        configuration.cacheDirectory = Self.absolute(reader.string("cache_dir") ?? ".ferry-cache", base: base)
+        configuration.uploadResumeTimeout = try reader.duration("upload_resume_timeout") ?? configuration.uploadResumeTimeout
         try reader.rejectUnknown()
         configuration.tls = try Self.tls(ini.section("tls")?.values ?? [:], base: base, file: path)
         self.configuration = configuration

@@ -5,21 +5,7 @@ import Synchronization
 /// Remembers the MD5 of files already hashed, keyed by what changes when a file does: device, inode,
 /// size and modification time to the nanosecond. A second get of an unchanged file does not read it twice.
 public final class DigestCache: Sendable {
-    struct Key: Hashable {
-        let device: UInt64
-        let inode: UInt64
-        let size: Int64
-        let seconds: Int64
-        let nanoseconds: Int64
-
-        init(_ status: FileStatus) {
-            device = status.device
-            inode = status.inode
-            size = status.size
-            seconds = status.modificationTime
-            nanoseconds = status.modificationNanoseconds
-        }
-    }
+    typealias Key = FileVersion
 
     private let entries = Mutex<[Key: String]>([:])
     /// Entries kept at most; past it the cache starts over.

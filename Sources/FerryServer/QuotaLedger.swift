@@ -5,7 +5,8 @@ import Synchronization
 /// Bytes stored under each root that a user with a `quota` uploads into, so that a `put` over the
 /// quota is refused before a byte is written, as SFTPGo and pure-ftpd do.
 ///
-/// A root is scanned (regular files, without following symlinks, upload temporaries left out) the
+/// A root is scanned (regular files, without following symlinks, upload temporaries left out, resumable
+/// upload partials counted at their full size) the
 /// first time a user with a quota uploads into it; from then on ferryd adds what its own uploads
 /// change. An upload in flight holds a ``Reservation``, so two at once cannot together pass the quota.
 /// Changes other programs make to the directory are seen after a restart. Roots are told apart by
@@ -103,11 +104,13 @@ final class QuotaLedger: Sendable {
     }
 
     /// The sizes of the regular files under `directory` at any depth, symlinks not followed, upload
-    /// temporaries and unreadable parts skipped.
+    /// temporaries and unreadable parts skipped; the partials of resumable uploads count at their full
+    /// size, which is what they hold room for.
     private static func usage(of directory: Descriptor) -> UInt64 {
         var total: UInt64 = 0
         DirectoryTree.forEachEntry(under: directory) { name, _, status in
-            if status.kind == .file && !TemporaryFile.isReserved(name) { total += UInt64(max(status.size, 0)) }
+            guard status.kind == .file else { return }
+            if !TemporaryFile.isReserved(name) || TemporaryFile.isResumableData(name) { total += UInt64(max(status.size, 0)) }
         }
         return total
     }

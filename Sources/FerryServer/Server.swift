@@ -22,6 +22,7 @@ public final class Server: Sendable {
     let users: UserStore
     let logger: Logger
     let digests = DigestCache()
+    let manifests: ManifestStore
     let quotas = QuotaLedger()
     let loginGuard: LoginGuard
     let transferLog: TransferLog?
@@ -37,6 +38,9 @@ public final class Server: Sendable {
     private let userRoots: [String: ShareRoot]
     private let listener: ListeningSocket
     private let acceptQueue = DispatchQueue(label: "ferryd.accept")
+    /// MD5s computed after a transfer was answered, one at a time.
+    private let md5Queue = DispatchQueue(label: "ferryd.md5", qos: .background)
+    private let md5Jobs = Mutex(0)
     private let sessions = DispatchGroup()
 
     /// Dispatch sources may be used from any thread; this box lets one sit in Sendable state.
@@ -45,8 +49,15 @@ public final class Server: Sendable {
         init(_ source: any DispatchSourceRead) { self.source = source }
     }
 
+    /// The same for the timer that expires upload partials.
+    private final class ExpiryTimer: @unchecked Sendable {
+        let timer: any DispatchSourceTimer
+        init(_ timer: any DispatchSourceTimer) { self.timer = timer }
+    }
+
     private struct State {
         var source: AcceptSource?
+        var expiry: ExpiryTimer?
         var connections: [ObjectIdentifier: ConnectionHandle] = [:]
         var perAddress: [String: Int] = [:]
         var pending: PendingLogins<ConnectionHandle>
@@ -98,6 +109,14 @@ public final class Server: Sendable {
             }
         }
         userRoots = roots
+        var cache: Descriptor?
+        if let path = configuration.cacheDirectory {
+            if (try? File.openDirectory(path: path)) == nil { try? File.makeDirectory(path: path, mode: 0o700) }
+            do { cache = try File.openDirectory(path: path) } catch {
+                throw ServerError("cannot open cache_dir \(path): \(error.reason)")
+            }
+        }
+        manifests = ManifestStore(cacheDirectory: cache)
         do {
             listener = try ListeningSocket(host: configuration.host, port: configuration.port)
         } catch {
@@ -126,9 +145,10 @@ public final class Server: Sendable {
     /// Removes temporary files a crash left behind, then starts accepting connections.
     public func start() {
         for root in [sharedRoot] + Array(userRoots.values) {
-            let removed = TemporaryFile.sweep(root: root.directory)
+            let removed = TemporaryFile.sweep(root: root.directory, keepPartials: configuration.uploadResumeTimeout)
             if removed > 0 { logger.info("removed \(removed) temporary file(s) left by an earlier run") }
         }
+        startExpiringPartials()
         let source = DispatchSource.makeReadSource(fileDescriptor: listener.descriptor.rawValue, queue: acceptQueue)
         source.setEventHandler { [self] in acceptPending() }
         source.setCancelHandler { [listener] in listener.close() }
@@ -136,6 +156,40 @@ public final class Server: Sendable {
         source.resume()
         let security = fingerprint.map { "TLS 1.3, server key \($0)" } ?? "clear text (protocol 1, no TLS)"
         logger.info("listening on \(localAddress), serving \(configuration.root); \(security)")
+    }
+
+    /// Adds the MD5 to the manifest of `file` on a background queue, one file at a time, if the file is
+    /// still in state `status` by then.
+    func computeMD5Later(_ file: Descriptor, status: FileStatus) {
+        // Each waiting job holds a descriptor: past a few, later transfers of the file will ask again.
+        guard md5Jobs.withLock({ jobs in jobs < 16 ? { jobs += 1; return true }() : false }) else { return }
+        md5Queue.async { [self] in
+            defer { md5Jobs.withLock { $0 -= 1 } }
+            guard var manifest = manifests.cached(file, status: status), manifest.md5 == nil else { return }
+            guard let result = try? FileHasher.hash(file, size: manifest.size, indices: [], md5: true),
+                  (try? FileStatus.of(file)) == status else { return }
+            manifest.md5 = result.md5
+            manifests.store(manifest, for: file, status: status)
+        }
+    }
+
+    /// Removes the partials of uploads not resumed within `upload_resume_timeout`, checking every half
+    /// of it (at most every 10 minutes), and gives their room back to the quota.
+    private func startExpiringPartials() {
+        let timeout = configuration.uploadResumeTimeout
+        let interval = max(.seconds(1), min(timeout / 2, .seconds(600)))
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "ferryd.expiry", qos: .utility))
+        timer.schedule(deadline: .now() + .milliseconds(Int(interval.milliseconds)), repeating: .milliseconds(Int(interval.milliseconds)))
+        timer.setEventHandler { @Sendable [self] in
+            for root in [sharedRoot] + Array(userRoots.values) {
+                let removed = TemporaryFile.sweep(root: root.directory, keepPartials: timeout) { size in
+                    quotas.recordUpload(in: root, stored: 0, replaced: size)
+                }
+                if removed > 0 { logger.info("removed \(removed) file(s) of uploads not resumed within \(timeout.formattedSeconds) s") }
+            }
+        }
+        state.withLock { $0.expiry = ExpiryTimer(timer) }
+        timer.resume()
     }
 
     /// Number of open connections.
@@ -174,8 +228,9 @@ public final class Server: Sendable {
             remaining.forEach { $0.terminate() }
             _ = sessions.wait(timeout: .now() + .seconds(5))
         }
+        state.withLock { $0.expiry?.timer.cancel() }
         for root in [sharedRoot] + Array(userRoots.values) {
-            TemporaryFile.sweep(root: root.directory)
+            TemporaryFile.sweep(root: root.directory, keepPartials: configuration.uploadResumeTimeout)
         }
         logger.info("stopped")
     }

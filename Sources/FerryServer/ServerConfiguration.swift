@@ -44,6 +44,14 @@ public struct ServerConfiguration: Sendable {
     public var tls: TLSSetting = .off
     /// Where to append one JSON line per transfer; nil for none.
     public var transferLog: String?
+    /// Offer chunk-verified, resumable transfers (feature `chunks`). Off only to stand in for an older
+    /// server in tests of the clients' fallback.
+    public var offersChunks = true
+    /// Where the chunk digests of large files are kept across restarts (see ``ManifestStore``); nil keeps
+    /// them in memory only.
+    public var cacheDirectory: String?
+    /// How long the verified chunks of an interrupted upload are kept for it to resume.
+    public var uploadResumeTimeout: Duration = .seconds(86_400)
 
     public init(root: String) { self.root = root }
 }

@@ -8,25 +8,10 @@ extension Session {
     /// error after the header has gone cannot be reported in band, so it ends the connection, which the
     /// client sees as a short body.
     func get(_ request: PathRequest, root: ShareRoot) throws -> TransferSummary {
-        let path = try SharePath(parsing: request.path)
-        guard !path.isRoot else { throw ErrorReply(.isDirectory, "is a directory") }
-        let location = try root.locate(path, followFinal: true)
-        let file: Descriptor
-        let status: FileStatus
-        do {
-            file = try File.openForReading(location.name, in: location.parent)
-            status = try FileStatus.of(file)
-        } catch {
-            throw ErrorReply(posix: error)
-        }
-        switch status.kind {
-        case .file: break
-        case .directory: throw ErrorReply(.isDirectory, "is a directory")
-        default: throw ErrorReply(.permissionDenied, "not a regular file")
-        }
+        let (path, location, file, status) = try openForServing(request.path, root: root)
         let size = UInt64(status.size)
         var lastNotice = ContinuousClock.now
-        let md5 = try withChunkBuffer { buffer in
+        let md5 = try server.manifests.cached(file, status: status)?.md5?.hexString ?? withChunkBuffer { buffer in
             do {
                 return try server.digests.md5(of: file, status: status, buffer: buffer) { done in
                     // Hashing a large file takes a while: say so about once a second.
@@ -47,6 +32,27 @@ extension Session {
             try channel.sendBody(file: file, length: size, chunkSize: configuration.chunkSize, timeout: configuration.stallTimeout)
         }
         return TransferSummary(path: location.path, bytes: size, md5: md5)
+    }
+
+    /// Opens the regular file a `get` or `fetch` names, refusing directories, FIFOs and devices without
+    /// ever blocking on them.
+    func openForServing(_ raw: String, root: ShareRoot) throws -> (SharePath, ShareRoot.Location, Descriptor, FileStatus) {
+        let path = try SharePath(parsing: raw)
+        guard !path.isRoot else { throw ErrorReply(.isDirectory, "is a directory") }
+        let location = try root.locate(path, followFinal: true)
+        let file: Descriptor
+        let status: FileStatus
+        do {
+            file = try File.openForReading(location.name, in: location.parent)
+            status = try FileStatus.of(file)
+        } catch {
+            throw ErrorReply(posix: error)
+        }
+        switch status.kind {
+        case .file: return (path, location, file, status)
+        case .directory: throw ErrorReply(.isDirectory, "is a directory")
+        default: throw ErrorReply(.permissionDenied, "not a regular file")
+        }
     }
 
     /// A body of at most one chunk goes out with its header in a single write: one system call and one

@@ -23,7 +23,7 @@ extension Session {
                 truncated = true
                 break
             }
-            batch.append(Entry(name: name, status: status))
+            batch.append(entry(name, in: directory, status: status))
             total += 1
             if batch.count == Self.entriesPerFrame {
                 try reply(.listing(Listing(entries: batch, more: true)))
@@ -37,18 +37,30 @@ extension Session {
     /// `stat`: one entry, following symlinks that stay inside the root.
     func stat(_ request: PathRequest, root: ShareRoot) throws {
         let path = try SharePath(parsing: request.path)
-        let status: FileStatus
+        let reply: Entry
         do {
             if path.isRoot {
-                status = try FileStatus.of(root.directory)
+                reply = Entry(name: path.name, status: try FileStatus.of(root.directory))
             } else {
                 let location = try root.locate(path, followFinal: true)
-                status = try FileStatus.of(location.name, in: location.parent)
+                let status = try FileStatus.of(location.name, in: location.parent)
+                // Through a symlink the digests belong to its target, which lstat does not describe.
+                reply = status.kind == .symlink ? Entry(name: path.name, status: status) : entry(location.name, in: location.parent, status: status)
             }
         } catch let error as PosixError {
             throw ErrorReply(posix: error)
         }
-        try reply(.entry(EntryReply(entry: Entry(name: path.name, status: status))))
+        try self.reply(.entry(EntryReply(entry: reply)))
+    }
+
+    /// The wire entry, with the file's digests when the server already has them.
+    func entry(_ name: String, in directory: Descriptor, status: FileStatus) -> Entry {
+        var entry = Entry(name: name, status: status)
+        if let manifest = server.manifests.cached(name, in: directory, status: status) {
+            entry.contentHash = manifest.contentHash.hexString
+            entry.md5 = manifest.md5?.hexString
+        }
+        return entry
     }
 
     private func nextName(_ stream: DirectoryStream, path: SharePath) throws(ErrorReply) -> String? {

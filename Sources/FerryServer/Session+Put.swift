@@ -79,7 +79,7 @@ extension Session {
 
     /// Only a regular file (or nothing) may be replaced: never a directory, symlink, FIFO or device.
     /// Returns the size of the file that would be replaced, 0 if there is none.
-    private func replaceableSize(_ location: ShareRoot.Location) throws(ErrorReply) -> UInt64 {
+    func replaceableSize(_ location: ShareRoot.Location) throws(ErrorReply) -> UInt64 {
         let status: FileStatus
         do {
             status = try FileStatus.of(location.name, in: location.parent)

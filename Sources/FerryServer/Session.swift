@@ -59,7 +59,8 @@ final class Session {
         do {
             try channel.send(.hello(Hello(
                 protocolVersion: Hello.version(overTLS: tls != nil),
-                server: "ferryd/\(FerryVersion.current)", auth: [mechanism], chunkSize: configuration.chunkSize
+                server: "ferryd/\(FerryVersion.current)", auth: [mechanism], chunkSize: configuration.chunkSize,
+                features: configuration.offersChunks ? [Hello.chunksFeature] : nil
             )), timeout: configuration.stallTimeout)
             guard let user = try authenticate() else { return close(started, reason: "not logged in") }
             self.user = user
@@ -121,6 +122,10 @@ final class Session {
                 case .stat(let request): try stat(request, root: root)
                 case .get(let request): try transfer("get", request.path) { try get(request, root: root) }
                 case .put(let request): try transfer("put", request.path) { try put(request, root: root) }
+                case .fetch where !configuration.offersChunks, .upload where !configuration.offersChunks:
+                    throw ErrorReply(.unsupported, "this server does not offer \"\(message.type)\" (feature \(Hello.chunksFeature))")
+                case .fetch(let request): try transfer(request.chunks == [] ? "manifest" : "get", request.path) { try fetch(request, root: root) }
+                case .upload(let request): try transfer("put", request.path) { try upload(request, root: root) }
                 case .bye: return
                 case .authStart, .authFinish:
                     throw ErrorReply(.badRequest, "already logged in")

@@ -1,5 +1,6 @@
 import FerryCrypto
 import FerryPosix
+import Foundation
 
 /// Names of the hidden files uploads are written to before they are verified and renamed into place.
 ///
@@ -13,16 +14,37 @@ public enum TemporaryFile {
         prefix + SecureRandom.bytes(12).hexString + ".part"
     }
 
+    /// Names of the partials of uploads that may resume (``UploadPartial``) start with this; it begins
+    /// with ``prefix``, so everything said of temporary names holds for them too.
+    public static let resumablePrefix = prefix + "resume-"
+
     /// True for names reserved for temporary files.
     public static func isReserved(_ name: String) -> Bool { name.utf8.starts(with: prefix.utf8) }
 
-    /// Removes every temporary file under `root`, at any depth, never following symlinks (a reserved
-    /// symlink is removed itself). Returns how many were removed.
+    /// True for the data file of a resumable upload partial: it counts against the quota.
+    public static func isResumableData(_ name: String) -> Bool {
+        name.utf8.starts(with: resumablePrefix.utf8) && name.hasSuffix(".part")
+    }
+
+    /// Removes temporary files under `root`, at any depth, never following symlinks (a reserved symlink
+    /// is removed itself): every plain one, and the resumable partials (``UploadPartial``) last touched
+    /// more than `keepPartials` ago and not in use (with `keepPartials` nil, all of them). Calls
+    /// `removedPartial` with the size of each resumable data file removed. Returns how many files went.
     @discardableResult
-    public static func sweep(root: Descriptor) -> Int {
+    public static func sweep(root: Descriptor, keepPartials: Duration? = nil, removedPartial: (UInt64) -> Void = { _ in }) -> Int {
         var removed = 0
-        DirectoryTree.forEachEntry(under: root) { name, directory, _ in
-            if isReserved(name), (try? File.remove(name, in: directory)) != nil { removed += 1 }
+        let now = Int64(Date().timeIntervalSince1970)
+        DirectoryTree.forEachEntry(under: root) { name, directory, status in
+            guard isReserved(name) else { return }
+            if let keepPartials, name.utf8.starts(with: resumablePrefix.utf8), status.kind == .file {
+                guard now - status.modificationTime > keepPartials.components.seconds else { return }
+                if isResumableData(name) {
+                    // In use by an upload right now: its lock says so.
+                    guard let file = try? File.openForUpdate(name, in: directory, create: false), (try? File.tryLock(file)) == true else { return }
+                    removedPartial(UInt64(max(status.size, 0)))
+                }
+            }
+            if (try? File.remove(name, in: directory)) != nil { removed += 1 }
         }
         return removed
     }

@@ -27,7 +27,8 @@ public enum BodyReceiver {
         if length <= UInt64(chunkSize) {
             return try receiveSmall(from: channel, length: Int(length), into: file, timeout: timeout, progress: progress)
         }
-        let pipeline = DigestPipeline(.md5, chunkSize: chunkSize)
+        let pipeline = DigestPipeline(bufferSize: chunkSize)
+        let digest = Digest(.md5)
         var received: UInt64 = 0
         var writeError: PosixError?
         var writeback = Writeback(file: file)
@@ -40,49 +41,21 @@ public enum BodyReceiver {
                 if count == 0 { throw WireError.truncated(expected: length, received: received) }
             } catch {
                 pipeline.release(index)
-                _ = pipeline.finish()
+                pipeline.finish()
                 throw error
             }
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<count])
             if writeError == nil {
                 do throws(PosixError) { try File.write(file, bytes) } catch { writeError = error }
             }
-            pipeline.submit(index, count: count)
+            pipeline.submit(index, count: count) { digest.update($0) }
             received += UInt64(count)
-            if writeError == nil { writeback.written(upTo: received) }
+            if writeError == nil { writeback.wrote(offset: Int64(received) - Int64(count), count: count) }
             progress(received)
         }
         channel.endBody()
-        return Outcome(md5: pipeline.finish(), writeError: writeError)
-    }
-
-    /// Starts the disk write of a body while it is still arriving, so that the fsync before the rename
-    /// finds little left to do: the transfer then takes about as long as the slower of network and
-    /// disk, not the two added up. Every `step` bytes, writeback of that step is started
-    /// (sync_file_range WRITE); the step before it is waited for first, which keeps the dirty page
-    /// cache of one transfer bounded (two steps) instead of letting a large body fill memory.
-    struct Writeback {
-        static let step: UInt64 = 8 << 20
-        let file: Descriptor
-        private var started: UInt64 = 0
-        private var previous: UInt64 = 0
-        private var failed = false
-
-        init(file: Descriptor) { self.file = file }
-
-        mutating func written(upTo end: UInt64) {
-            guard !failed, end - started >= Self.step else { return }
-            do {
-                if started > previous {
-                    try File.waitForWriteback(file, offset: Int64(previous), count: Int64(started - previous))
-                }
-                try File.startWriteback(file, offset: Int64(started), count: Int64(end - started))
-            } catch {
-                failed = true // not supported here (some file systems): the final fsync does it all
-            }
-            previous = started
-            started = end
-        }
+        pipeline.finish()
+        return Outcome(md5: digest.finalize(), writeError: writeError)
     }
 
     /// A body that fits one chunk: no second thread to start, nothing to overlap.

@@ -1,30 +1,26 @@
-import FerryCrypto
 import Foundation
-import Synchronization
 
-/// Hashes a stream on a second thread while the caller goes on reading and writing, so that hashing
+/// Runs hashing on a second thread while the caller goes on reading and writing, so that hashing
 /// overlaps I/O instead of adding to it.
 ///
-/// A fixed pool of chunk-sized buffers circulates between the two: the caller takes a free one, fills
-/// it, writes it out, and submits it; the hashing thread digests it and returns it to the pool.
-/// Memory is bounded by the pool whatever the stream's length.
+/// A fixed pool of buffers circulates between the two: the caller takes a free one, fills it, writes it
+/// out, and submits it with the work to do on it; the hashing thread runs the work, in submission order,
+/// and returns the buffer to the pool. Memory is bounded by the pool whatever the stream's length.
 public final class DigestPipeline: @unchecked Sendable {
-    // @unchecked: `buffers` are handed between exactly two threads through `queue`, whose lock orders
-    // every access; `digest` is touched only by the hashing thread until `finish()` has joined it.
-    private let digest: Digest
+    // @unchecked: `buffers` are handed between exactly two threads through `condition`, whose lock
+    // orders every access; the submitted work runs only on the hashing thread.
     private let buffers: [UnsafeMutableRawBufferPointer]
     private let condition = NSCondition()
     private var free: [Int]
-    private var pending: [(index: Int, count: Int)] = []
+    private var pending: [(index: Int, count: Int, work: (UnsafeRawBufferPointer) -> Void)] = []
     private var finished = false
     private var done = false
 
     /// - Parameters:
-    ///   - chunkSize: bytes per buffer.
+    ///   - bufferSize: bytes per buffer.
     ///   - depth: buffers in the pool; 3 keeps both threads busy.
-    public init(_ algorithm: DigestAlgorithm = .md5, chunkSize: Int, depth: Int = 3) {
-        digest = Digest(algorithm)
-        buffers = (0..<depth).map { _ in .allocate(byteCount: chunkSize, alignment: 4096) }
+    public init(bufferSize: Int, depth: Int = 3) {
+        buffers = (0..<depth).map { _ in .allocate(byteCount: bufferSize, alignment: 4096) }
         free = Array(0..<depth)
         let thread = Thread { [self] in hashLoop() }
         thread.stackSize = 256 * 1024
@@ -32,7 +28,7 @@ public final class DigestPipeline: @unchecked Sendable {
     }
 
     deinit {
-        if !done { _ = finish() }
+        if !done { finish() }
         buffers.forEach { $0.deallocate() }
     }
 
@@ -45,10 +41,11 @@ public final class DigestPipeline: @unchecked Sendable {
         return (index, buffers[index])
     }
 
-    /// Hands the first `count` bytes of buffer `index` to the hashing thread, in stream order.
-    public func submit(_ index: Int, count: Int) {
+    /// Hands the first `count` bytes of buffer `index` to the hashing thread, which runs `work` on them
+    /// after everything submitted before.
+    public func submit(_ index: Int, count: Int, work: @escaping (UnsafeRawBufferPointer) -> Void) {
         condition.lock()
-        pending.append((index, count))
+        pending.append((index, count, work))
         condition.signal()
         condition.unlock()
     }
@@ -61,14 +58,13 @@ public final class DigestPipeline: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Waits for every submitted byte to be hashed and returns the digest.
-    public func finish() -> [UInt8] {
+    /// Waits until all submitted work has run and stops the hashing thread.
+    public func finish() {
         condition.lock()
         finished = true
         condition.broadcast()
         while !done { condition.wait() }
         condition.unlock()
-        return digest.finalize()
     }
 
     private func hashLoop() {
@@ -76,9 +72,9 @@ public final class DigestPipeline: @unchecked Sendable {
         while true {
             while pending.isEmpty && !finished { condition.wait() }
             if pending.isEmpty && finished { break }
-            let (index, count) = pending.removeFirst()
+            let (index, count, work) = pending.removeFirst()
             condition.unlock()
-            digest.update(UnsafeRawBufferPointer(rebasing: buffers[index][..<count]))
+            work(UnsafeRawBufferPointer(rebasing: buffers[index][..<count]))
             condition.lock()
             free.append(index)
             condition.broadcast()

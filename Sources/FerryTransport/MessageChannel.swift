@@ -106,23 +106,32 @@ public final class MessageChannel {
         return filled
     }
 
-    /// Sends `length` bytes of `file` from offset 0 with sendfile(2), `chunkSize` at a time, calling
-    /// `progress` with the bytes sent so far after each chunk. Throws when the file ends early.
+    /// Sends `length` bytes of `file` from `start` with sendfile(2), `chunkSize` at a time, calling
+    /// `progress` with the bytes sent so far after each piece. Throws when the file ends early.
     public func sendBody(
         file: Descriptor,
+        from start: UInt64 = 0,
         length: UInt64,
         chunkSize: Int,
         timeout: Duration?,
         progress: (UInt64) -> Void = { _ in }
     ) throws {
         beginBody()
-        var offset: Int64 = 0
-        while UInt64(offset) < length {
-            let want = Int(min(UInt64(chunkSize), length - UInt64(offset)))
+        var offset = Int64(start)
+        let end = Int64(start + length)
+        while offset < end {
+            let want = Int(min(Int64(chunkSize), end - offset))
             let sent = try stream.sendFile(file, offset: &offset, count: want, timeout: timeout)
-            if sent == 0 { throw FileShrank(expected: length, sent: UInt64(offset)) }
-            progress(UInt64(offset))
+            if sent == 0 { throw FileShrank(expected: start + length, sent: UInt64(offset)) }
+            progress(UInt64(offset) - start)
         }
+        endBody()
+    }
+
+    /// Sends bytes that are already in memory as (part of) a body.
+    public func sendBody(_ bytes: UnsafeRawBufferPointer, timeout: Duration?) throws {
+        beginBody()
+        try stream.write(bytes, timeout: timeout)
         endBody()
     }
 }

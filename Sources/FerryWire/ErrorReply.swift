@@ -32,6 +32,9 @@ public struct ErrorCode: RawRepresentable, Codable, Hashable, Sendable, CustomSt
     public static let invalidPath = ErrorCode(rawValue: "invalid_path")
     /// The bytes received do not match the declared size or MD5.
     public static let checksumMismatch = ErrorCode(rawValue: "checksum_mismatch")
+    /// The file changed on the server since the manifest the client holds (or while it was hashed):
+    /// what the client kept of it cannot be combined with what the server has now.
+    public static let fileChanged = ErrorCode(rawValue: "file_changed")
     /// Larger than a frame, a quota, or the free space.
     public static let tooLarge = ErrorCode(rawValue: "too_large")
     /// The SCRAM-SHA-256-PLUS channel binding differs: client and server are not on the same TLS channel,

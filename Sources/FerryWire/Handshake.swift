@@ -9,13 +9,24 @@ public struct Hello: Codable, Equatable, Sendable {
     public var auth: [String]
     /// The chunk size the server streams bodies in; informative.
     public var chunkSize: Int
+    /// Optional features this server offers on top of its protocol version (absent: none). A client
+    /// uses a feature only when it is listed here, and ignores names it does not know.
+    public var features: [String]?
 
-    public init(protocolVersion: Int = Hello.tlsVersion, server: String, auth: [String], chunkSize: Int) {
+    public init(protocolVersion: Int = Hello.tlsVersion, server: String, auth: [String], chunkSize: Int, features: [String]? = nil) {
         self.protocolVersion = protocolVersion
         self.server = server
         self.auth = auth
         self.chunkSize = chunkSize
+        self.features = features
     }
+
+    /// Whether the server offers `feature`.
+    public func offers(_ feature: String) -> Bool { features?.contains(feature) ?? false }
+
+    /// The feature of chunk-verified, resumable transfers: `fetch`, `upload` and their messages
+    /// (docs/PROTOCOL.md section 6.6).
+    public static let chunksFeature = "chunks"
 
     /// Protocol 2: TLS 1.3 from the first byte, then the frames of protocol 1 inside it.
     public static let tlsVersion = 2
@@ -33,7 +44,7 @@ public struct Hello: Codable, Equatable, Sendable {
     public static func mechanism(overTLS: Bool) -> String { overTLS ? scramSHA256Plus : scramSHA256 }
 
     enum CodingKeys: String, CodingKey {
-        case protocolVersion = "protocol", server, auth, chunkSize = "chunk_size"
+        case protocolVersion = "protocol", server, auth, chunkSize = "chunk_size", features
     }
 }
 

@@ -21,13 +21,22 @@ public struct Entry: Codable, Equatable, Sendable {
     public var size: UInt64
     /// Modification time in whole seconds since 1970-01-01 UTC.
     public var mtime: Int64
+    /// The file's content hash (lowercase hex; see ``ChunkGrid``), only when the server already has it:
+    /// listing never makes the server hash.
+    public var contentHash: String?
+    /// The file's MD5, under the same rule.
+    public var md5: String?
 
-    public init(name: String, kind: Kind, size: UInt64, mtime: Int64) {
+    public init(name: String, kind: Kind, size: UInt64, mtime: Int64, contentHash: String? = nil, md5: String? = nil) {
         self.name = name
         self.kind = kind
         self.size = size
         self.mtime = mtime
+        self.contentHash = contentHash
+        self.md5 = md5
     }
+
+    enum CodingKeys: String, CodingKey { case name, kind, size, mtime, contentHash = "content_hash", md5 }
 }
 
 /// Server → client: part of a directory listing. `more` is true on every part but the last.

@@ -18,6 +18,13 @@ public enum Message: Equatable, Sendable {
     case put(PutRequest)
     case ready
     case stored(Stored)
+    case fetch(FetchRequest)
+    case manifest(ManifestPage)
+    case chunk(ChunkHeader)
+    case upload(UploadRequest)
+    case partial(PartialPage)
+    case commit(CommitRequest)
+    case incomplete(Incomplete)
     case bye
     case error(ErrorReply)
 
@@ -39,6 +46,13 @@ public enum Message: Equatable, Sendable {
         case .put: "put"
         case .ready: "ready"
         case .stored: "stored"
+        case .fetch: "fetch"
+        case .manifest: "manifest"
+        case .chunk: "chunk"
+        case .upload: "upload"
+        case .partial: "partial"
+        case .commit: "commit"
+        case .incomplete: "incomplete"
         case .bye: "bye"
         case .error: "error"
         }
@@ -66,6 +80,13 @@ extension Message: Codable {
         case "put": self = .put(try PutRequest(from: decoder))
         case "ready": self = .ready
         case "stored": self = .stored(try Stored(from: decoder))
+        case "fetch": self = .fetch(try FetchRequest(from: decoder))
+        case "manifest": self = .manifest(try ManifestPage(from: decoder))
+        case "chunk": self = .chunk(try ChunkHeader(from: decoder))
+        case "upload": self = .upload(try UploadRequest(from: decoder))
+        case "partial": self = .partial(try PartialPage(from: decoder))
+        case "commit": self = .commit(try CommitRequest(from: decoder))
+        case "incomplete": self = .incomplete(try Incomplete(from: decoder))
         case "bye": self = .bye
         case "error": self = .error(try ErrorReply(from: decoder))
         default: throw WireError.malformedMessage("unknown message type \"\(type)\"")
@@ -88,6 +109,13 @@ extension Message: Codable {
         case .put(let payload): try payload.encode(to: encoder)
         case .stored(let payload): try payload.encode(to: encoder)
         case .error(let payload): try payload.encode(to: encoder)
+        case .fetch(let payload): try payload.encode(to: encoder)
+        case .manifest(let payload): try payload.encode(to: encoder)
+        case .chunk(let payload): try payload.encode(to: encoder)
+        case .upload(let payload): try payload.encode(to: encoder)
+        case .partial(let payload): try payload.encode(to: encoder)
+        case .commit(let payload): try payload.encode(to: encoder)
+        case .incomplete(let payload): try payload.encode(to: encoder)
         case .ready, .bye: break
         }
     }

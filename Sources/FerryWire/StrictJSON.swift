@@ -15,8 +15,8 @@ enum StrictJSON {
         var lastKey: String?
     }
 
-    /// The fields protocol 1 decodes as integers.
-    static let integerKeys: Set<String> = ["size", "mtime", "protocol", "chunk_size", "done", "total"]
+    /// The fields the protocol decodes as integers.
+    static let integerKeys: Set<String> = ["size", "mtime", "protocol", "chunk_size", "done", "total", "index", "first", "chunk_count"]
 
     /// A description of the first violation, or nil.
     static func violation(in bytes: [UInt8]) -> String? {

@@ -45,10 +45,15 @@ public struct PutRequest: Codable, Equatable, Sendable {
 public struct Stored: Codable, Equatable, Sendable {
     public var path: String
     public var size: UInt64
-    public var md5: String
-    public init(path: String, size: UInt64, md5: String) {
+    /// Always present after `put`; after `upload` only when the client's `commit` carried one.
+    public var md5: String?
+    /// After `upload`: the content hash the file was verified against.
+    public var contentHash: String?
+    public init(path: String, size: UInt64, md5: String?, contentHash: String? = nil) {
         self.path = path
         self.size = size
         self.md5 = md5
+        self.contentHash = contentHash
     }
+    enum CodingKeys: String, CodingKey { case path, size, md5, contentHash = "content_hash" }
 }

@@ -9,7 +9,7 @@ import Foundation
 struct Ferry: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ferry",
-        abstract: "Fetch and send files to a ferryd server, verified by MD5.",
+        abstract: "Fetch and send files to a ferryd server, verified chunk by chunk, resumed where they were cut.",
         version: FerryVersion.current,
         subcommands: [List.self, Get.self, Put.self, ShellCommand.self]
     )
@@ -81,6 +81,8 @@ struct ConnectionOptions: ParsableArguments {
             fail("no password: set FERRY_PASSWORD or run ferry from a terminal")
         }
         attempt { () throws(ClientError) in try session.login(user: name, password: password) }
+        session.notices = { Terminal.write("ferry: \($0)\n", to: Terminal.standardError) }
+        session.localDigests = LocalDigests(path: LocalDigests.defaultPath())
         return session
     }
 
@@ -112,6 +114,17 @@ struct ConnectionOptions: ParsableArguments {
         if answer == "no" { return false }
         Terminal.write("Please type 'yes' or 'no': ", to: Terminal.standardError)
     }
+}
+
+/// How get and put check and resume, as the options say.
+struct TransferFlags: ParsableArguments {
+    @Flag(name: .long, help: "Start over instead of resuming an earlier attempt's verified chunks.")
+    var noResume = false
+
+    @Flag(name: .long, help: "Check the whole file's MD5 as well (slower; SHA-256 of every chunk is always checked).")
+    var md5 = false
+
+    var options: TransferOptions { TransferOptions(resume: !noResume, md5: md5) }
 }
 
 /// Runs a client operation; on failure prints one line, "ferry: what: why", and exits 1.
@@ -159,7 +172,7 @@ extension Ferry {
     }
 
     struct Get: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "get", abstract: "Download a file, verified by MD5.")
+        static let configuration = CommandConfiguration(commandName: "get", abstract: "Download a file, verified chunk by chunk; run it again to resume.")
         @OptionGroup var options: ConnectionOptions
         @Argument(help: "Remote file (a directory with -r).")
         var remote: String
@@ -169,6 +182,7 @@ extension Ferry {
         var dir = "downloads"
         @Flag(name: .shortAndLong, help: "Download a directory and everything in it, pipelined over one connection.")
         var recursive = false
+        @OptionGroup var transfer: TransferFlags
 
         func run() throws {
             installInterruptCleanup()
@@ -179,12 +193,12 @@ extension Ferry {
             attempt("get \(remote)") { () throws(ClientError) in
                 if recursive {
                     let target = try LocalDestination.resolveTree(remote: wire, local: local, downloadDirectory: dir)
-                    let result = try session.downloadTree(wire, to: target, progress: progress)
+                    let result = try session.downloadTree(wire, to: target, progress: progress, options: transfer.options)
                     result.notices.forEach { Terminal.write("ferry: \($0)\n", to: Terminal.standardError) }
                     if !result.failures.isEmpty { status = 1 }
                 } else {
                     let destination = try LocalDestination.resolve(remote: remote, local: local, downloadDirectory: dir)
-                    _ = try session.download(remote, to: destination, progress: progress)
+                    _ = try session.download(remote, to: destination, progress: progress, options: transfer.options)
                 }
             }
             session.close()
@@ -193,12 +207,13 @@ extension Ferry {
     }
 
     struct Put: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "put", abstract: "Upload a file, verified by MD5.")
+        static let configuration = CommandConfiguration(commandName: "put", abstract: "Upload a file, verified chunk by chunk; run it again to resume.")
         @OptionGroup var options: ConnectionOptions
         @Argument(help: "Local file.")
         var local: String
         @Argument(help: "Remote path (default: the local file's name in your root).")
         var remote: String?
+        @OptionGroup var transfer: TransferFlags
 
         func run() throws {
             installInterruptCleanup()
@@ -206,7 +221,7 @@ extension Ferry {
             let progress = options.progress
             attempt("put \(local)") { () throws(ClientError) in
                 guard let name = LocalDestination.fileName(forRemote: local) else { throw ClientError("does not name a file") }
-                _ = try session.upload(local, to: remote ?? name, progress: progress)
+                _ = try session.upload(local, to: remote ?? name, progress: progress, options: transfer.options)
             }
             session.close()
         }

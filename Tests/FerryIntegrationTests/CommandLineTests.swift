@@ -68,7 +68,7 @@ import Testing
         let get = try ferry(server, ["get", "hello.txt", "--dir", local.file("dl").path])
         #expect(get.status == 0, "stderr: \(get.stderr)")
         #expect(try String(contentsOf: local.file("dl/hello.txt"), encoding: .utf8) == "hello from the share\n")
-        #expect(get.stderr.contains("MD5 verified"))
+        #expect(get.stderr.contains("SHA-256 verified"))
         #expect(!get.stderr.contains("\r"), "no redraw characters when stderr is not a terminal")
 
         try Data("upload me".utf8).write(to: local.file("up.txt"))

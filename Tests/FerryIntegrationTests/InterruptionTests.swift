@@ -7,28 +7,51 @@ import Testing
 
 /// Processes killed half way: what is left on disk.
 @Suite struct InterruptionTests {
-    @Test func ctrlCDuringAGetLeavesNoFileAtAll() throws {
+    @Test func ctrlCDuringAGetKeepsOnlyTheHiddenPartialAndTheSameGetResumesIt() throws {
         let server = try TestServer()
         let size: UInt64 = 1 << 30
         #expect(FileManager.default.createFile(atPath: server.url("big.bin").path, contents: nil))
         let handle = try FileHandle(forWritingTo: server.url("big.bin"))
         try handle.truncate(atOffset: size)
+        try handle.write(contentsOf: Data("the last bytes".utf8))
         try handle.close()
-        // Skip the server's first hashing pass: the transfer is interrupted long before the check.
-        let status = try FileStatus.of(File.openForReading(path: server.url("big.bin").path))
-        server.server.digests.store(String(repeating: "0", count: 32), for: status)
 
         let local = try LocalDirectory()
-        let ferry = Process()
-        ferry.executableURL = CommandLineTests.products.appendingPathComponent("ferry")
-        ferry.arguments = ["--port", "\(server.port)", "--user", "alice", "--no-tls", "--quiet", "get", "big.bin", local.path]
-        ferry.environment = ["FERRY_PASSWORD": TestServer.password]
-        try ferry.run()
-        try waitUntil { (try? local.names())?.contains { $0.hasSuffix(".part") } ?? false }
-        kill(ferry.processIdentifier, SIGINT)
-        ferry.waitUntilExit()
-        #expect(ferry.terminationStatus == 128 + SIGINT)
-        #expect(try local.names().isEmpty, "neither the final name nor the hidden partial file remains")
+        func get() throws -> (Process, Pipe) {
+            let ferry = Process()
+            ferry.executableURL = CommandLineTests.products.appendingPathComponent("ferry")
+            ferry.arguments = ["--port", "\(server.port)", "--user", "alice", "--no-tls", "--quiet", "get", "big.bin", local.path]
+            ferry.environment = ["FERRY_PASSWORD": TestServer.password]
+            let errors = Pipe()
+            ferry.standardError = errors
+            try ferry.run()
+            return (ferry, errors)
+        }
+        let (first, _) = try get()
+        // Interrupt as soon as one chunk is verified and recorded.
+        try waitUntil(timeout: 60) { Self.recordedChunks(local.file(".big.bin.ferrypart.chunks").path) > 0 }
+        kill(first.processIdentifier, SIGINT)
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 128 + SIGINT)
+        #expect(try local.names().sorted() == [".big.bin.ferrypart", ".big.bin.ferrypart.chunks"],
+                "nothing under the final name; the verified part waits, hidden")
+
+        let (second, errors) = try get()
+        second.waitUntilExit()
+        let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(second.terminationStatus == 0, "stderr: \(said)")
+        #expect(said.contains("resuming big.bin: "), "stderr: \(said)")
+        #expect(try local.names() == ["big.bin"])
+        let back = try FileHandle(forReadingFrom: local.file("big.bin"))
+        try back.seek(toOffset: size)
+        #expect(try back.readToEnd() == Data("the last bytes".utf8))
+    }
+
+    /// Chunks a download's record claims (non-zero 32-byte slots after its 64-byte header).
+    static func recordedChunks(_ path: String) -> Int {
+        guard let data = FileManager.default.contents(atPath: path), data.count > 64 else { return 0 }
+        let slots = Array(data.dropFirst(64))
+        return stride(from: 0, to: slots.count - 31, by: 32).filter { slots[$0..<($0 + 32)].contains { $0 != 0 } }.count
     }
 
     @Test func aFerrydKilledMidUploadLeavesOnlyAHiddenFileThatTheNextStartRemoves() throws {

@@ -113,12 +113,31 @@ import Testing
     @Test func aDownloadThatFailsVerificationLeavesNoFile() throws {
         let server = try TestServer()
         try Data("the real bytes".utf8).write(to: server.url("f.txt"))
-        let status = try FileStatus.of(File.openForReading(path: server.url("f.txt").path))
-        server.server.digests.store(String(repeating: "f", count: 32), for: status)
+        let file = try File.openForReading(path: server.url("f.txt").path)
+        let status = try FileStatus.of(file)
+        // The server's manifest names other bytes than it sends.
+        server.server.manifests.store(Manifest(size: 14, chunks: [[UInt8](repeating: 0xff, count: 32)], md5: nil), for: file, status: status)
         let local = try LocalDirectory()
         try Data("previous".utf8).write(to: local.file("f.txt"))
         let error = try #require(throws: ClientError.self) {
             try server.login().download("f.txt", to: LocalDestination(directory: local.path, name: "f.txt"))
+        }
+        #expect(error.code == .checksumMismatch)
+        #expect(try local.names() == ["f.txt"], "a partial without one verified chunk is not kept")
+        #expect(try String(contentsOf: local.file("f.txt"), encoding: .utf8) == "previous")
+    }
+
+    @Test func aProtocol1DownloadThatFailsItsMD5LeavesNoFile() throws {
+        let server = try TestServer { $0.offersChunks = false }
+        try Data("the real bytes".utf8).write(to: server.url("f.txt"))
+        let status = try FileStatus.of(File.openForReading(path: server.url("f.txt").path))
+        server.server.digests.store(String(repeating: "f", count: 32), for: status)
+        let local = try LocalDirectory()
+        try Data("previous".utf8).write(to: local.file("f.txt"))
+        let session = try server.login()
+        #expect(!session.chunked, "the client falls back to get when the server offers no chunks")
+        let error = try #require(throws: ClientError.self) {
+            try session.download("f.txt", to: LocalDestination(directory: local.path, name: "f.txt"))
         }
         #expect(error.code == .checksumMismatch)
         #expect(try local.names() == ["f.txt"])
@@ -141,8 +160,8 @@ import Testing
 }
 
 /// Waits up to five seconds for `condition`.
-func waitUntil(_ condition: () -> Bool) throws {
-    let deadline = Date().addingTimeInterval(5)
+func waitUntil(timeout: TimeInterval = 5, _ condition: () -> Bool) throws {
+    let deadline = Date().addingTimeInterval(timeout)
     while !condition() {
         if Date() > deadline { throw TimedOut() }
         usleep(10_000)

@@ -1,0 +1,165 @@
+import FerryCrypto
+import FerryPosix
+import FerryTransport
+import FerryWire
+
+/// How a get or put goes about it.
+public struct TransferOptions: Sendable {
+    /// Take up an earlier attempt's verified chunks (a download's partial, an upload's on the server).
+    public var resume = true
+    /// Check the whole file's MD5 too, besides every chunk's SHA-256 and the content hash.
+    public var md5 = false
+    public init(resume: Bool = true, md5: Bool = false) {
+        self.resume = resume
+        self.md5 = md5
+    }
+}
+
+extension ClientSession {
+    /// Times a transfer asks again for chunks that failed their digest before giving up.
+    static let chunkRetries = 2
+
+    /// Downloads `remote` chunk by chunk (feature `chunks`): every chunk is checked against the
+    /// server's manifest as it lands in `.NAME.ferrypart`, and the file is renamed into place only when
+    /// all are there and the content hash (and MD5, with `options.md5`) agree. A cut leaves the partial
+    /// for the next attempt, which fetches only the chunks it lacks; if the server's file changed
+    /// meanwhile, it starts over, never mixing the two.
+    func downloadChunked(_ remote: String, to destination: LocalDestination, directory: Descriptor,
+                         progress: (any TransferProgress)?, options: TransferOptions) throws(ClientError) -> TransferResult {
+        let partial = DownloadPartial(name: destination.name, in: directory, directoryPath: destination.directory)
+        let started = ContinuousClock.now
+        var manifest: RemoteManifest
+        var kept: [Int: [UInt8]] = [:]
+        // Whether the first request already asked for every chunk (a fresh download: one round trip).
+        var requestedAll = false
+        if options.resume, let record = try partial.existing() {
+            try send(.fetch(FetchRequest(path: remote, chunks: [], md5: options.md5 ? true : nil)))
+            manifest = try receiveManifest(progress: progress, label: destination.name)
+            if record.contentHash?.hexString == manifest.contentHash && record.size == manifest.size {
+                kept = partial.verifiedChunks(against: manifest)
+                let keptBytes = kept.keys.reduce(UInt64(0)) { $0 + UInt64(ChunkGrid.length(of: $1, fileSize: manifest.size)) }
+                notices("resuming \(destination.name): \(ByteFormat.size(keptBytes)) of \(ByteFormat.size(manifest.size)) already verified")
+            } else {
+                notices("\(destination.name) changed on the server since the partial download began; starting over")
+                try partial.start(manifest)
+            }
+        } else {
+            if !options.resume { partial.discard() }
+            try send(.fetch(FetchRequest(path: remote, md5: options.md5 ? true : nil)))
+            manifest = try receiveManifest(progress: progress, label: destination.name)
+            do { try partial.start(manifest) } catch {
+                // The chunks are already on their way; this connection cannot be used for anything else.
+                channel.socket.close()
+                throw error
+            }
+            requestedAll = true
+        }
+
+        let keptBytes = kept.keys.reduce(UInt64(0)) { $0 + UInt64(ChunkGrid.length(of: $1, fileSize: manifest.size)) }
+        progress?.begin(name: destination.name, total: manifest.size, phase: "receiving", already: keptBytes)
+        var done = keptBytes
+        var moved: UInt64 = 0
+        do throws(ClientError) {
+            var round = 0
+            while true {
+                let missing = (0..<manifest.chunks.count).filter { kept[$0] == nil }
+                if missing.isEmpty { break }
+                guard round <= Self.chunkRetries else {
+                    throw ClientError("chunks \(Self.describe(missing)) of \(destination.name) failed verification \(round) times; the verified rest is kept for a later attempt",
+                                      code: .checksumMismatch)
+                }
+                if !requestedAll {
+                    try send(.fetch(FetchRequest(path: remote, chunks: ChunkRange.ranges(of: missing), expect: manifest.contentHash, manifest: false)))
+                }
+                requestedAll = false
+                guard let record = partial.record, let file = partial.file else { preconditionFailure("no partial") }
+                let outcome = try receiveChunks(missing, manifest: manifest, into: file, record: record) { count in
+                    done += UInt64(count)
+                    moved += UInt64(count)
+                    progress?.update(done: done)
+                }
+                if let writeError = outcome.writeError {
+                    throw ClientError("cannot write \(partial.dataPath): \(writeError.reason)")
+                }
+                kept.merge(outcome.verified) { _, new in new }
+                for index in outcome.mismatched { done -= UInt64(ChunkGrid.length(of: index, fileSize: manifest.size)) }
+                if !outcome.mismatched.isEmpty {
+                    notices("chunks \(Self.describe(outcome.mismatched)) of \(destination.name) did not match their digest; fetching them again")
+                }
+                round += 1
+            }
+            if options.md5 {
+                try checkMD5(partial, manifest: manifest)
+            }
+            if let file = partial.file, let status = try? FileStatus.of(file) {
+                localDigests?.store(LocalDigests.Digests(contentHash: manifest.contentHash, md5: options.md5 ? manifest.md5 : nil), for: status)
+            }
+            try partial.commit(as: destination.name)
+        } catch {
+            progress?.abandon()
+            if partial.record?.claimed().isEmpty ?? true { partial.discard() } // nothing worth resuming
+            guard error.code == .fileChanged else { throw error }
+            // Never splice two versions: what was kept belongs to the old one.
+            partial.discard()
+            guard options.resume else { throw error }
+            notices("\(destination.name) changed on the server during the download; starting over")
+            var again = options
+            again.resume = false
+            return try downloadChunked(remote, to: destination, directory: directory, progress: progress, options: again)
+        }
+        let seconds = started.secondsElapsed
+        let check = options.md5 ? "SHA-256 and MD5 verified" : "SHA-256 verified"
+        progress?.finish(name: destination.name, bytes: moved, seconds: seconds, check: check)
+        return TransferResult(bytes: moved, md5: manifest.md5 ?? "", seconds: seconds, path: destination.path,
+                              contentHash: manifest.contentHash, resumedBytes: keptBytes)
+    }
+
+    /// Receives the chunks `indices`, the answer to a `fetch`, in order, into `file` at their places,
+    /// each checked against `manifest` (and entered in `record` once verified). A refusal in place of a
+    /// chunk is thrown with the server's code, and the connection stays usable; a protocol or
+    /// connection failure closes it: what was verified stays for a later attempt.
+    func receiveChunks(_ indices: [Int], manifest: RemoteManifest, into file: Descriptor, record: ChunkRecord?,
+                       progress: (Int) -> Void) throws(ClientError) -> ChunkReceiver.Outcome {
+        let receiver = ChunkReceiver(file: file, size: manifest.size, bufferSize: chunkSize, record: record)
+        for index in indices {
+            let message = try receive()
+            guard case .chunk(let header) = message, header.index == index else {
+                channel.socket.close()
+                if case .chunk(let header) = message { throw ClientError("the server sent chunk \(header.index) where \(index) was due") }
+                throw unexpected(message)
+            }
+            do {
+                try receiver.validate(header)
+                try receiver.receive(header, expected: manifest.chunks[index], from: channel, timeout: timeout, progress: progress)
+            } catch let error as WireError {
+                channel.socket.close()
+                throw ClientError("the server sent a bad chunk: \(error)")
+            } catch {
+                channel.socket.close()
+                _ = receiver.finish()
+                throw ClientError("\(ClientError(translating: error).message); what was verified is kept, and the same get resumes it")
+            }
+        }
+        return receiver.finish()
+    }
+
+    private func checkMD5(_ partial: DownloadPartial, manifest: RemoteManifest) throws(ClientError) {
+        guard let expected = manifest.md5 else { throw ClientError("the server sent no MD5 though asked for one") }
+        guard let file = partial.file else { return }
+        let result: FileHasher.Result
+        do { result = try FileHasher.hash(file, size: manifest.size, indices: [], md5: true) } catch {
+            throw ClientError("cannot read \(partial.dataPath): \(ClientSession.describe(error))")
+        }
+        guard result.md5?.hexString == expected else {
+            partial.discard()
+            throw ClientError("MD5 mismatch: the chunks all matched but the file's MD5 is \(result.md5?.hexString ?? "?"), the server's \(expected); nothing was saved",
+                              code: .checksumMismatch)
+        }
+    }
+
+    /// "3, 7-9" for a list of chunk indices.
+    static func describe(_ indices: [Int]) -> String {
+        ChunkRange.ranges(of: indices).map { $0.count == 1 ? "\($0.first)" : "\($0.first)-\($0.first + $0.count - 1)" }
+            .joined(separator: ", ")
+    }
+}

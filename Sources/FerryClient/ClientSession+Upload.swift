@@ -1,0 +1,141 @@
+import FerryCrypto
+import FerryPosix
+import FerryTransport
+import FerryWire
+
+extension ClientSession {
+    /// Uploads chunk by chunk (feature `chunks`), reading the local file once: each chunk is hashed on
+    /// worker threads a little ahead of being sent with its digest, which the server checks as it
+    /// lands. Chunks the server already holds from an interrupted attempt are hashed here and sent only
+    /// if ours differ. The server stores the file when the content hash of all chunks (and the MD5,
+    /// with `options.md5`) match; chunks that failed on the way are sent again.
+    func uploadChunked(_ file: Descriptor, size: UInt64, name: String, to remote: String,
+                       progress: (any TransferProgress)?, options: TransferOptions) throws(ClientError) -> TransferResult {
+        let started = ContinuousClock.now
+        try send(.upload(UploadRequest(path: remote, size: size)))
+        var held: [Int: [UInt8]] = [:]
+        var count = ChunkGrid.count(for: size)
+        while true {
+            let message = try receive()
+            guard case .partial(let page) = message else { throw unexpected(message) }
+            guard page.chunkCount == count, page.chunkSize == ChunkGrid.size else {
+                throw ClientError("the server cut the file into \(page.chunkCount) chunks of \(page.chunkSize) bytes; this ferry expects \(count) of \(ChunkGrid.size)")
+            }
+            for chunk in page.held {
+                if let digest = [UInt8](hexString: chunk.sha256), chunk.index >= 0, chunk.index < count { held[chunk.index] = digest }
+            }
+            if !page.more { break }
+        }
+        count = ChunkGrid.count(for: size)
+
+        // Which held chunks are ours: hashed here on every core before anything is sent.
+        var digests: [[UInt8]?] = Array(repeating: nil, count: count)
+        var keptBytes: UInt64 = 0
+        if options.resume && !held.isEmpty {
+            let indices = held.keys.sorted()
+            progress?.begin(name: name, total: size, phase: "checking what the server holds")
+            let local: FileHasher.Result
+            do { local = try FileHasher.hash(file, size: size, indices: indices) } catch {
+                progress?.abandon()
+                abandonUpload()
+                throw ClientError("cannot read \(name): \(ClientSession.describe(error))")
+            }
+            for (index, digest) in zip(indices, local.digests) where held[index] == digest {
+                digests[index] = digest
+                keptBytes += UInt64(ChunkGrid.length(of: index, fileSize: size))
+            }
+            progress?.abandon()
+            notices("resuming \(name): \(ByteFormat.size(keptBytes)) of \(ByteFormat.size(size)) already on the server")
+        }
+
+        progress?.begin(name: name, total: size, phase: "sending", already: keptBytes)
+        var done = keptBytes
+        var moved: UInt64 = 0
+        var toSend = (0..<count).filter { digests[$0] == nil }
+        var round = 0
+        while true {
+            try sendChunks(toSend, of: file, size: size, digests: &digests) { bytes in
+                done += UInt64(bytes)
+                moved += UInt64(bytes)
+                progress?.update(done: done)
+            }
+            let contentHash = ContentHash.of(digests.map { $0! }).hexString
+            var md5: String?
+            if options.md5 {
+                do { md5 = try FileHasher.hash(file, size: size, indices: [], md5: true).md5?.hexString } catch {
+                    progress?.abandon()
+                    abandonUpload()
+                    throw ClientError("cannot read \(name): \(ClientSession.describe(error))")
+                }
+            }
+            let answer: Message
+            do { answer = try request(.commit(CommitRequest(contentHash: contentHash, md5: md5))) } catch {
+                progress?.abandon()
+                throw error
+            }
+            switch answer {
+            case .stored(let stored):
+                if let status = try? FileStatus.of(file) {
+                    localDigests?.store(LocalDigests.Digests(contentHash: contentHash, md5: md5), for: status)
+                }
+                let seconds = started.secondsElapsed
+                progress?.finish(name: name, bytes: moved, seconds: seconds, check: options.md5 ? "SHA-256 and MD5 verified" : "SHA-256 verified")
+                return TransferResult(bytes: moved, md5: stored.md5 ?? "", seconds: seconds, path: stored.path,
+                                      contentHash: contentHash, resumedBytes: keptBytes)
+            case .incomplete(let incomplete):
+                round += 1
+                toSend = incomplete.chunks.flatMap(\.indices).filter { $0 >= 0 && $0 < count }
+                guard round <= Self.chunkRetries, !toSend.isEmpty else {
+                    progress?.abandon()
+                    throw ClientError("the server still lacks chunks \(Self.describe(toSend)) of \(name) after \(round) attempts; the verified rest waits on the server for the same put",
+                                      code: .checksumMismatch)
+                }
+                let failed = incomplete.mismatched.flatMap(\.indices)
+                if !failed.isEmpty { notices("chunks \(Self.describe(failed)) of \(name) arrived damaged; sending them again") }
+                for index in toSend { done -= min(done, UInt64(ChunkGrid.length(of: index, fileSize: size))) }
+            default:
+                progress?.abandon()
+                throw unexpected(answer)
+            }
+        }
+    }
+
+    /// Sends chunks `indices` in order, each read and hashed ahead on worker threads. A chunk sent
+    /// before must hash the same now, or the file changed while being sent.
+    private func sendChunks(_ indices: [Int], of file: Descriptor, size: UInt64, digests: inout [[UInt8]?],
+                            progress: (Int) -> Void) throws(ClientError) {
+        guard !indices.isEmpty else { return }
+        let reader = ChunkReader(file: file, size: size, indices: indices)
+        defer { reader.stop() }
+        do {
+            while let item = try reader.next() {
+                if let earlier = digests[item.index], earlier != item.digest {
+                    abandonUpload()
+                    throw ClientError("the local file changed while it was being sent (chunk \(item.index) differs); nothing was stored")
+                }
+                digests[item.index] = item.digest
+                try channel.send(.chunk(ChunkHeader(index: item.index, size: item.bytes.count, sha256: item.digest.hexString)), timeout: timeout)
+                try channel.sendBody(item.bytes, timeout: timeout)
+                reader.done(item)
+                progress(item.bytes.count)
+            }
+        } catch let error as ClientError {
+            throw error
+        } catch let error as PosixError where error.function == "pread" || error.function == "read" {
+            abandonUpload()
+            throw ClientError("cannot read the local file: \(error.reason)")
+        } catch is FileShrank {
+            abandonUpload()
+            throw ClientError("the local file shrank while it was being sent; nothing was stored")
+        } catch {
+            channel.socket.close()
+            throw ClientError("\(ClientError(translating: error).message); what the server verified waits there for the same put")
+        }
+    }
+
+    /// Ends an upload that cannot go on from this side: the connection is closed, since the server is
+    /// waiting for chunks; the chunks it verified wait for a later attempt.
+    private func abandonUpload() {
+        channel.socket.close()
+    }
+}

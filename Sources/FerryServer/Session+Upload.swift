@@ -1,0 +1,158 @@
+import FerryCrypto
+import FerryPosix
+import FerryTransport
+import FerryWire
+
+extension Session {
+    /// Longest `incomplete` list: more missing ranges are asked for at the next commit.
+    static let maximumIncompleteRanges = 1000
+
+    /// `upload` (feature `chunks`): checks what `put` checks, opens the upload's partial (resuming an
+    /// earlier attempt's verified chunks), tells the client which chunks it holds, then takes `chunk`s
+    /// until `commit`. Each chunk is verified against its digest as it lands; the commit succeeds only
+    /// when every chunk is held and the content hash (and the MD5, if the client gave one) match, and
+    /// then the file is fsynced and renamed into place. Until then an existing file of that name is
+    /// untouched, and if the upload is cut, the verified chunks wait for it to resume.
+    func upload(_ request: UploadRequest, root: ShareRoot) throws -> TransferSummary {
+        guard let user, !user.readOnly else {
+            throw ErrorReply(.permissionDenied, "your account is read-only")
+        }
+        let path = try SharePath(parsing: request.path)
+        guard !path.isRoot else { throw ErrorReply(.isDirectory, "is a directory") }
+        guard request.size <= UInt64(Int64.max) else { throw ErrorReply(.tooLarge, "size out of range") }
+        let location = try root.locate(path, followFinal: false)
+        let replacing = try replaceableSize(location)
+        let partial = try UploadPartial(user: user.name, path: location.path, size: request.size, in: location.parent)
+        // A partial already on disk is counted at its full size; this upload takes its place.
+        let partialCharge = partial.resumed ? request.size : 0
+        if !partial.resumed {
+            let available: UInt64
+            do { available = try File.availableSpace(in: location.parent) } catch { partial.discard(); throw ErrorReply(posix: error) }
+            guard request.size <= available else {
+                partial.discard()
+                throw ErrorReply(.tooLarge, "\(request.size) bytes do not fit in the \(available) bytes free on the server")
+            }
+        }
+        let reservation: QuotaLedger.Reservation?
+        do {
+            reservation = try user.quota.map { quota throws(ErrorReply) in
+                try server.quotas.reserve(size: request.size, replacing: replacing + partialCharge, in: root, quota: quota)
+            }
+        } catch {
+            if !partial.resumed { partial.discard() }
+            throw error
+        }
+        var stored = false
+        defer {
+            if !stored && !partial.discarded {
+                // The partial stays for a resume and holds room for the whole file until it expires.
+                if let reservation {
+                    reservation.commit(stored: request.size, replaced: partialCharge)
+                } else if partialCharge == 0 {
+                    server.quotas.recordUpload(in: root, stored: request.size, replaced: 0)
+                }
+            } else if !stored && partialCharge > 0 {
+                // The partial counted before this upload is gone (the reservation lapses by itself).
+                server.quotas.recordUpload(in: root, stored: 0, replaced: partialCharge)
+            }
+        }
+
+        var held = partial.verifiedChunks()
+        let count = ChunkGrid.count(for: request.size)
+        try sendHeld(held, count: count)
+        var receiver = ChunkReceiver(file: partial.file, size: request.size, bufferSize: configuration.chunkSize, record: partial.record)
+        var received: UInt64 = 0
+        while true {
+            let message = try channel.receive(timeout: configuration.stallTimeout)
+            switch message {
+            case .chunk(let header):
+                try receiver.validate(header)
+                guard let expected = [UInt8](hexString: header.sha256), expected.count == 32 else {
+                    throw WireError.malformedMessage("sha256 of chunk \(header.index) must be 64 hex digits")
+                }
+                try receiver.receive(header, expected: expected, from: channel, timeout: configuration.stallTimeout)
+                received += UInt64(header.size)
+            case .commit(let commit):
+                let outcome = receiver.finish()
+                if let writeError = outcome.writeError { throw ErrorReply(posix: writeError) }
+                held.merge(outcome.verified) { _, new in new }
+                let missing = (0..<count).filter { held[$0] == nil }
+                if !missing.isEmpty {
+                    if !outcome.mismatched.isEmpty {
+                        logger.notice("upload \(location.path): chunks \(ChunkRange.ranges(of: outcome.mismatched).map { "\($0.indices)" }.joined(separator: ", ")) failed their digest")
+                    }
+                    try reply(.incomplete(Incomplete(
+                        chunks: Array(ChunkRange.ranges(of: missing).prefix(Self.maximumIncompleteRanges)),
+                        mismatched: Array(ChunkRange.ranges(of: outcome.mismatched).prefix(Self.maximumIncompleteRanges))
+                    )))
+                    receiver = ChunkReceiver(file: partial.file, size: request.size, bufferSize: configuration.chunkSize, record: partial.record)
+                    continue
+                }
+                let manifest = try verify(commit, chunks: (0..<count).map { held[$0]! }, partial: partial)
+                try store(partial, location: location, manifest: manifest, reservation: reservation, root: root, partialCharge: partialCharge)
+                stored = true
+                let hash = manifest.contentHash.hexString
+                try reply(.stored(Stored(path: location.path.description, size: request.size, md5: manifest.md5?.hexString, contentHash: hash)))
+                logger.info("upload \(location.path): \(received) bytes received, \(request.size - min(received, request.size)) already held")
+                return TransferSummary(path: location.path, bytes: received, md5: manifest.md5?.hexString ?? "")
+            default:
+                throw WireError.malformedMessage("expected \"chunk\" or \"commit\" during an upload, not \"\(message.type)\"")
+            }
+        }
+    }
+
+    /// The held chunks, in `partial` pages.
+    private func sendHeld(_ held: [Int: [UInt8]], count: Int) throws {
+        let entries = held.keys.sorted().map { HeldChunk(index: $0, sha256: held[$0]!.hexString) }
+        var first = 0
+        repeat {
+            let end = min(entries.count, first + PartialPage.maximumHeld)
+            try reply(.partial(PartialPage(chunkCount: count, held: Array(entries[first..<end]), more: end < entries.count)))
+            first = end
+        } while first < entries.count
+    }
+
+    /// The manifest of the complete partial, once its content hash (and MD5, if given) match the
+    /// client's. A mismatch means the client's file changed while it was sent: the partial is dropped.
+    private func verify(_ commit: CommitRequest, chunks: [[UInt8]], partial: UploadPartial) throws -> Manifest {
+        var manifest = Manifest(size: partial.size, chunks: chunks, md5: nil)
+        guard manifest.contentHash.hexString == commit.contentHash else {
+            partial.discard()
+            throw ErrorReply(.checksumMismatch, "the chunks received have content hash \(manifest.contentHash.hexString), not \(commit.contentHash); did the file change while it was sent? Nothing was stored")
+        }
+        if let md5 = commit.md5 {
+            let result: FileHasher.Result
+            do { result = try FileHasher.hash(partial.file, size: partial.size, indices: [], md5: true) } catch let error as PosixError {
+                throw ErrorReply(posix: error)
+            }
+            guard result.md5?.hexString == md5 else {
+                partial.discard()
+                throw ErrorReply(.checksumMismatch, "the data received has MD5 \(result.md5?.hexString ?? "?"), not \(md5); nothing was stored")
+            }
+            manifest.md5 = result.md5
+        }
+        return manifest
+    }
+
+    /// Makes the partial durable and renames it into place, settling the quota and keeping the manifest.
+    private func store(_ partial: UploadPartial, location: ShareRoot.Location, manifest: Manifest,
+                       reservation: QuotaLedger.Reservation?, root: ShareRoot, partialCharge: UInt64) throws {
+        do {
+            try File.sync(partial.file)
+            let replaced = try replaceableSize(location)
+            try partial.commit(as: location.name)
+            if let reservation {
+                reservation.commit(stored: partial.size, replaced: replaced + partialCharge)
+            } else {
+                server.quotas.recordUpload(in: root, stored: partial.size, replaced: replaced + partialCharge)
+            }
+            try File.syncDirectory(location.parent)
+        } catch let error as PosixError {
+            throw ErrorReply(posix: error)
+        }
+        if let status = try? FileStatus.of(partial.file) {
+            server.manifests.store(manifest, for: partial.file, status: status)
+            if manifest.md5 == nil { server.computeMD5Later(partial.file, status: status) }
+        }
+    }
+}
