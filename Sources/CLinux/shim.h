@@ -21,6 +21,15 @@ extern int fsetxattr(int fd, const char *name, const void *value, size_t size, i
 extern int flock(int fd, int operation);
 static inline int ferry_flock(int fd, int operation) { return flock(fd, operation); }
 
+/* Lowers the calling thread's scheduling priority (its nice value; Linux keeps one per thread), so that
+   background work yields to transfers. Threads it starts inherit the value. */
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+static inline int ferry_nice_this_thread(int nice) {
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
+}
+
 static const unsigned int FERRY_SYNC_FILE_RANGE_WAIT_BEFORE = 1;
 static const unsigned int FERRY_SYNC_FILE_RANGE_WRITE = 2;
 static const unsigned int FERRY_SYNC_FILE_RANGE_WAIT_AFTER = 4;

@@ -87,6 +87,7 @@ extension ClientSession {
                 toSend = incomplete.chunks.flatMap(\.indices).filter { $0 >= 0 && $0 < count }
                 guard round <= Self.chunkRetries, !toSend.isEmpty else {
                     progress?.abandon()
+                    abandonUpload() // the server still waits for chunks
                     throw ClientError("the server still lacks chunks \(Self.describe(toSend)) of \(name) after \(round) attempts; the verified rest waits on the server for the same put",
                                       code: .checksumMismatch)
                 }

@@ -2,9 +2,10 @@ import Foundation
 import FerryWire
 
 /// Formats `ls` output: one line per entry with kind, size, modification time and name, directories
-/// marked with a trailing "/", sorted by name.
+/// marked with a trailing "/", sorted by name. With `hashes`, a column of short content hashes (the
+/// first 12 hex digits; "-" where the server has not computed one yet).
 public enum ListingFormat {
-    public static func lines(_ entries: [Entry]) -> [String] {
+    public static func lines(_ entries: [Entry], hashes: Bool = false) -> [String] {
         let sorted = entries.sorted { $0.name.localizedStandardCompare($1.name) == .orderedAscending }
         let sizeWidth = sorted.map { String($0.size).count }.max() ?? 1
         return sorted.map { entry in
@@ -17,7 +18,9 @@ public enum ListingFormat {
             let size = String(entry.size)
             let padded = String(repeating: " ", count: sizeWidth - size.count) + size
             let suffix = entry.kind == .directory ? "/" : (entry.kind == .symlink ? "@" : "")
-            return "\(kind) \(padded)  \(timestamp(entry.mtime))  \(entry.name)\(suffix)"
+            let hash = hashes ? (entry.contentHash.map { String($0.prefix(12)) } ?? (entry.kind == .file ? "-" : "")) : nil
+            let hashColumn = hash.map { $0 + String(repeating: " ", count: 12 - $0.count) + "  " } ?? ""
+            return "\(kind) \(padded)  \(timestamp(entry.mtime))  \(hashColumn)\(entry.name)\(suffix)"
         }
     }
 

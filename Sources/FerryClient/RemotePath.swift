@@ -19,4 +19,16 @@ public enum RemotePath {
     public static func wire(_ absolute: String) -> String {
         String(absolute.drop { $0 == "/" })
     }
+
+    /// Where `put -r LOCAL [REMOTE]` puts the tree, as scp -r does: an existing remote directory REMOTE
+    /// receives a copy named `localName`; any other REMOTE is the copy itself; no REMOTE means a copy
+    /// named `localName` in the root (or, in the shell, the remote working directory `cwd`).
+    public static func treeTarget(local localName: String, remote: String?, cwd: String = "/", session: ClientSession) throws(ClientError) -> String {
+        guard let remote else { return wire(resolve(localName, from: cwd)) }
+        let target = wire(resolve(remote, from: cwd))
+        if let entry = try? session.stat(target), entry.kind == .directory {
+            return target.isEmpty ? localName : target + "/" + localName
+        }
+        return target
+    }
 }

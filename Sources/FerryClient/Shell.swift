@@ -59,15 +59,22 @@ public final class Shell {
     private func execute(_ command: String, _ arguments: [String]) throws(ClientError) -> Bool {
         switch command {
         case "ls", "dir":
-            let target = RemotePath.resolve(try optional(arguments, usage: "ls [path]") ?? ".", from: cwd)
+            let long = arguments.first == "-l"
+            let target = RemotePath.resolve(try optional(Array(arguments.drop { $0 == "-l" }), usage: "ls [-l] [path]") ?? ".", from: cwd)
             let listing = try session.list(RemotePath.wire(target))
-            ListingFormat.lines(listing.entries).forEach { print($0) }
+            ListingFormat.lines(listing.entries, hashes: long).forEach { print($0) }
             if listing.truncated { print("(listing cut short by the server's limit)") }
         case "cd":
             let target = RemotePath.resolve(try optional(arguments, usage: "cd path") ?? "/", from: cwd)
             let entry = try session.stat(RemotePath.wire(target))
             guard entry.kind == .directory else { throw ClientError("\(target): not a directory") }
             cwd = target
+        case "stat":
+            guard let name = try optional(arguments, usage: "stat path") else { throw ClientError("usage: stat path") }
+            let wire = RemotePath.wire(RemotePath.resolve(name, from: cwd))
+            let entry = try session.stat(wire)
+            let manifest = entry.kind == .file && session.chunked ? try session.manifest(of: wire, md5: true, progress: progress) : nil
+            StatFormat.lines(path: name, entry: entry, manifest: manifest).forEach { print($0) }
         case "pwd":
             print("Remote working directory: \(cwd)")
         case "get" where arguments.first == "-r":
@@ -75,7 +82,7 @@ public final class Shell {
             let wire = RemotePath.wire(RemotePath.resolve(remote, from: cwd))
             let target = try LocalDestination.resolveTree(remote: wire, local: local, downloadDirectory: downloadDirectory)
             let result = try session.downloadTree(wire, to: target, progress: progress)
-            if progress == nil && interactive { print("\(result.path): \(result.files) files, \(result.bytes) bytes, MD5 verified") }
+            if progress == nil && interactive { print("\(result.path): \(result.files) files, \(result.bytes) bytes, verified") }
             result.notices.forEach { Terminal.write("ferry: \($0)\n", to: Terminal.standardError) }
             if !result.failures.isEmpty {
                 throw ClientError("\(result.failures.count) of the files could not be fetched")
@@ -85,13 +92,23 @@ public final class Shell {
             let path = RemotePath.resolve(remote, from: cwd)
             let destination = try LocalDestination.resolve(remote: path, local: local, downloadDirectory: downloadDirectory)
             let result = try session.download(RemotePath.wire(path), to: destination, progress: progress)
-            if progress == nil && interactive { print("\(result.path): \(result.bytes) bytes, MD5 verified") }
+            if progress == nil && interactive { print("\(result.path): \(result.bytes) bytes, verified") }
+        case "put" where arguments.first == "-r":
+            let (local, remote) = try oneOrTwo(Array(arguments.dropFirst()), usage: "put -r local-directory [remote-directory]")
+            guard let name = LocalDestination.fileName(forRemote: local) else { throw ClientError("\(local): does not name a directory") }
+            let target = try RemotePath.treeTarget(local: name, remote: remote, cwd: cwd, session: session)
+            let result = try session.uploadTree(local, to: target, progress: progress)
+            if progress == nil && interactive { print("/\(result.path): \(result.files) files, \(result.bytes) bytes, verified") }
+            result.notices.forEach { Terminal.write("ferry: \($0)\n", to: Terminal.standardError) }
+            if !result.failures.isEmpty {
+                throw ClientError("\(result.failures.count) of the files could not be sent")
+            }
         case "put":
             let (local, remote) = try oneOrTwo(arguments, usage: "put local-path [remote-path]")
             guard let name = LocalDestination.fileName(forRemote: local) else { throw ClientError("\(local): does not name a file") }
             let path = RemotePath.resolve(remote ?? name, from: cwd)
             let result = try session.upload(local, to: RemotePath.wire(path), progress: progress)
-            if progress == nil && interactive { print("/\(result.path): \(result.bytes) bytes, MD5 verified") }
+            if progress == nil && interactive { print("/\(result.path): \(result.bytes) bytes, verified") }
         case "lcd":
             let target = try optional(arguments, usage: "lcd path") ?? NSHomeDirectory()
             guard FileManager.default.changeCurrentDirectoryPath(target) else {
@@ -124,12 +141,14 @@ public final class Shell {
 
     static let help = """
         Commands (quote names with spaces: get "my file.txt"):
-          ls [path]                 list a remote directory
+          ls [-l] [path]            list a remote directory (-l: with short content hashes)
+          stat path                 size, time, MD5 and content hash of a remote file
           cd path                   change the remote directory
           pwd                       show the remote directory
           get remote [local]        download (default: into the download directory)
           get -r dir [local]        download a directory and everything in it
           put local [remote]        upload (default: same name in the remote directory)
+          put -r dir [remote]       upload a directory and everything in it
           lls [path]                list a local directory
           lcd path                  change the local directory
           lpwd                      show the local directory

@@ -26,9 +26,10 @@ public enum File {
     }
 
     /// Opens `name` in `directory` for reading and writing at any offset, never through a symlink;
-    /// `create` makes it if missing (mode 0600), `truncate` empties it.
-    public static func openForUpdate(_ name: String, in directory: Descriptor, create: Bool, truncate: Bool = false) throws(PosixError) -> Descriptor {
-        try open(name, in: directory, flags: O_RDWR | (create ? O_CREAT : 0) | (truncate ? O_TRUNC : 0), mode: 0o600)
+    /// `create` makes it if missing (with `mode`, 0600 unless said), `truncate` empties it.
+    public static func openForUpdate(_ name: String, in directory: Descriptor, create: Bool, truncate: Bool = false,
+                                     mode: mode_t = 0o600) throws(PosixError) -> Descriptor {
+        try open(name, in: directory, flags: O_RDWR | (create ? O_CREAT : 0) | (truncate ? O_TRUNC : 0), mode: mode)
     }
 
     /// Opens a directory by path (absolute, or relative to the working directory).

@@ -56,6 +56,11 @@ public enum Posix {
         try call("pwrite") { Glibc.pwrite(fd, buffer.baseAddress, buffer.count, off_t(offset)) }
     }
 
+    /// Gives the calling thread (and the threads it starts) a nice value, for background work.
+    public static func niceThisThread(_ nice: Int32) {
+        _ = ferry_nice_this_thread(nice) // best effort: a thread that stays at its priority still works
+    }
+
     public static func ftruncate(_ fd: Int32, length: Int64) throws(PosixError) {
         _ = try call("ftruncate") { Glibc.ftruncate(fd, off_t(length)) }
     }

@@ -38,9 +38,9 @@ public final class Server: Sendable {
     private let userRoots: [String: ShareRoot]
     private let listener: ListeningSocket
     private let acceptQueue = DispatchQueue(label: "ferryd.accept")
-    /// MD5s computed after a transfer was answered, one at a time.
-    private let md5Queue = DispatchQueue(label: "ferryd.md5", qos: .background)
-    private let md5Jobs = Mutex(0)
+    /// MD5s computed after a transfer was answered, one at a time, at low priority. Each waiting job
+    /// holds a descriptor: past 16, later transfers of a file will ask again.
+    private let background = BackgroundWorker(name: "ferryd.md5", capacity: 16)
     private let sessions = DispatchGroup()
 
     /// Dispatch sources may be used from any thread; this box lets one sit in Sendable state.
@@ -161,10 +161,7 @@ public final class Server: Sendable {
     /// Adds the MD5 to the manifest of `file` on a background queue, one file at a time, if the file is
     /// still in state `status` by then.
     func computeMD5Later(_ file: Descriptor, status: FileStatus) {
-        // Each waiting job holds a descriptor: past a few, later transfers of the file will ask again.
-        guard md5Jobs.withLock({ jobs in jobs < 16 ? { jobs += 1; return true }() : false }) else { return }
-        md5Queue.async { [self] in
-            defer { md5Jobs.withLock { $0 -= 1 } }
+        background.submit { [manifests] in
             guard var manifest = manifests.cached(file, status: status), manifest.md5 == nil else { return }
             guard let result = try? FileHasher.hash(file, size: manifest.size, indices: [], md5: true),
                   (try? FileStatus.of(file)) == status else { return }
@@ -182,7 +179,7 @@ public final class Server: Sendable {
         timer.schedule(deadline: .now() + .milliseconds(Int(interval.milliseconds)), repeating: .milliseconds(Int(interval.milliseconds)))
         timer.setEventHandler { @Sendable [self] in
             for root in [sharedRoot] + Array(userRoots.values) {
-                let removed = TemporaryFile.sweep(root: root.directory, keepPartials: timeout) { size in
+                let removed = TemporaryFile.sweep(root: root.directory, plain: false, keepPartials: timeout) { size in
                     quotas.recordUpload(in: root, stored: 0, replaced: size)
                 }
                 if removed > 0 { logger.info("removed \(removed) file(s) of uploads not resumed within \(timeout.formattedSeconds) s") }

@@ -34,7 +34,7 @@ extension Session {
         if request.manifest ?? true {
             try sendManifest(manifest, name: path.name, mtime: status.modificationTime)
         }
-        if let expect = request.expect, expect != contentHash {
+        if let expect = request.expect, expect.lowercased() != contentHash {
             throw ErrorReply(.fileChanged, "the file changed since your copy began (content hash now \(ContentHash.short(contentHash)))")
         }
         if manifest.md5 == nil { computeMD5Later(location, status: status) }

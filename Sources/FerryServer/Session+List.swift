@@ -45,7 +45,9 @@ extension Session {
                 let location = try root.locate(path, followFinal: true)
                 let status = try FileStatus.of(location.name, in: location.parent)
                 // Through a symlink the digests belong to its target, which lstat does not describe.
-                reply = status.kind == .symlink ? Entry(name: path.name, status: status) : entry(location.name, in: location.parent, status: status)
+                var found = status.kind == .symlink ? Entry(name: path.name, status: status) : entry(location.name, in: location.parent, status: status)
+                found.name = path.name // the name asked for, not a symlink's target
+                reply = found
             }
         } catch let error as PosixError {
             throw ErrorReply(posix: error)

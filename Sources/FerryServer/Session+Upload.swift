@@ -22,28 +22,26 @@ extension Session {
         guard request.size <= UInt64(Int64.max) else { throw ErrorReply(.tooLarge, "size out of range") }
         let location = try root.locate(path, followFinal: false)
         let replacing = try replaceableSize(location)
-        let partial = try UploadPartial(user: user.name, path: location.path, size: request.size, in: location.parent)
-        // A partial already on disk is counted at its full size; this upload takes its place.
-        let partialCharge = partial.resumed ? request.size : 0
-        if !partial.resumed {
+        // A partial already on disk is counted at its full size; this upload takes its place. The
+        // quota is settled before the partial is made, so that a first count of the root cannot
+        // mistake this upload's own partial for bytes used.
+        let resuming = UploadPartial.exists(user: user.name, path: location.path, size: request.size, in: location.parent)
+        let partialCharge = resuming ? request.size : 0
+        if !resuming {
             let available: UInt64
-            do { available = try File.availableSpace(in: location.parent) } catch { partial.discard(); throw ErrorReply(posix: error) }
+            do { available = try File.availableSpace(in: location.parent) } catch { throw ErrorReply(posix: error) }
             guard request.size <= available else {
-                partial.discard()
                 throw ErrorReply(.tooLarge, "\(request.size) bytes do not fit in the \(available) bytes free on the server")
             }
         }
-        let reservation: QuotaLedger.Reservation?
-        do {
-            reservation = try user.quota.map { quota throws(ErrorReply) in
-                try server.quotas.reserve(size: request.size, replacing: replacing + partialCharge, in: root, quota: quota)
-            }
-        } catch {
-            if !partial.resumed { partial.discard() }
-            throw error
+        let reservation = try user.quota.map { quota throws(ErrorReply) in
+            try server.quotas.reserve(size: request.size, replacing: replacing + partialCharge, in: root, quota: quota)
         }
+        let partial = try UploadPartial(user: user.name, path: location.path, size: request.size, in: location.parent)
         var stored = false
         defer {
+            // A partial with not one verified chunk is not worth its room.
+            if !stored && !partial.discarded && partial.record.claimed().isEmpty { partial.discard() }
             if !stored && !partial.discarded {
                 // The partial stays for a resume and holds room for the whole file until it expires.
                 if let reservation {
@@ -74,8 +72,13 @@ extension Session {
                 received += UInt64(header.size)
             case .commit(let commit):
                 let outcome = receiver.finish()
+                guard commit.contentHash.count == 64, [UInt8](hexString: commit.contentHash) != nil,
+                      commit.md5.map({ $0.count == 32 && [UInt8](hexString: $0) != nil }) ?? true else {
+                    throw WireError.malformedMessage("content_hash must be 64 hex digits and md5 32")
+                }
                 if let writeError = outcome.writeError { throw ErrorReply(posix: writeError) }
                 held.merge(outcome.verified) { _, new in new }
+                for index in outcome.mismatched { held[index] = nil }
                 let missing = (0..<count).filter { held[$0] == nil }
                 if !missing.isEmpty {
                     if !outcome.mismatched.isEmpty {
@@ -116,7 +119,7 @@ extension Session {
     /// client's. A mismatch means the client's file changed while it was sent: the partial is dropped.
     private func verify(_ commit: CommitRequest, chunks: [[UInt8]], partial: UploadPartial) throws -> Manifest {
         var manifest = Manifest(size: partial.size, chunks: chunks, md5: nil)
-        guard manifest.contentHash.hexString == commit.contentHash else {
+        guard manifest.contentHash.hexString == commit.contentHash.lowercased() else {
             partial.discard()
             throw ErrorReply(.checksumMismatch, "the chunks received have content hash \(manifest.contentHash.hexString), not \(commit.contentHash); did the file change while it was sent? Nothing was stored")
         }
@@ -125,7 +128,7 @@ extension Session {
             do { result = try FileHasher.hash(partial.file, size: partial.size, indices: [], md5: true) } catch let error as PosixError {
                 throw ErrorReply(posix: error)
             }
-            guard result.md5?.hexString == md5 else {
+            guard result.md5?.hexString == md5.lowercased() else {
                 partial.discard()
                 throw ErrorReply(.checksumMismatch, "the data received has MD5 \(result.md5?.hexString ?? "?"), not \(md5); nothing was stored")
             }

@@ -60,7 +60,7 @@ final class Session {
             try channel.send(.hello(Hello(
                 protocolVersion: Hello.version(overTLS: tls != nil),
                 server: "ferryd/\(FerryVersion.current)", auth: [mechanism], chunkSize: configuration.chunkSize,
-                features: configuration.offersChunks ? [Hello.chunksFeature] : nil
+                features: configuration.offersChunks ? [Hello.chunksFeature, Hello.mkdirFeature] : nil
             )), timeout: configuration.stallTimeout)
             guard let user = try authenticate() else { return close(started, reason: "not logged in") }
             self.user = user
@@ -122,10 +122,12 @@ final class Session {
                 case .stat(let request): try stat(request, root: root)
                 case .get(let request): try transfer("get", request.path) { try get(request, root: root) }
                 case .put(let request): try transfer("put", request.path) { try put(request, root: root) }
-                case .fetch where !configuration.offersChunks, .upload where !configuration.offersChunks:
+                case .fetch where !configuration.offersChunks, .upload where !configuration.offersChunks,
+                     .mkdir where !configuration.offersChunks:
                     throw ErrorReply(.unsupported, "this server does not offer \"\(message.type)\" (feature \(Hello.chunksFeature))")
                 case .fetch(let request): try transfer(request.chunks == [] ? "manifest" : "get", request.path) { try fetch(request, root: root) }
                 case .upload(let request): try transfer("put", request.path) { try upload(request, root: root) }
+                case .mkdir(let request): try makeDirectory(request, root: root)
                 case .bye: return
                 case .authStart, .authFinish:
                     throw ErrorReply(.badRequest, "already logged in")

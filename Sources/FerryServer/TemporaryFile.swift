@@ -27,22 +27,25 @@ public enum TemporaryFile {
     }
 
     /// Removes temporary files under `root`, at any depth, never following symlinks (a reserved symlink
-    /// is removed itself): every plain one, and the resumable partials (``UploadPartial``) last touched
-    /// more than `keepPartials` ago and not in use (with `keepPartials` nil, all of them). Calls
-    /// `removedPartial` with the size of each resumable data file removed. Returns how many files went.
+    /// is removed itself): the plain ones when `plain` is set (only when no upload can be running: at
+    /// start and stop), and the resumable partials (``UploadPartial``) last touched more than
+    /// `keepPartials` ago and not in use (with `keepPartials` nil, all of them). Calls `removedPartial`
+    /// with the size of each resumable data file removed. Returns how many files went.
     @discardableResult
-    public static func sweep(root: Descriptor, keepPartials: Duration? = nil, removedPartial: (UInt64) -> Void = { _ in }) -> Int {
+    public static func sweep(root: Descriptor, plain: Bool = true, keepPartials: Duration? = nil,
+                             removedPartial: (UInt64) -> Void = { _ in }) -> Int {
         var removed = 0
         let now = Int64(Date().timeIntervalSince1970)
         DirectoryTree.forEachEntry(under: root) { name, directory, status in
             guard isReserved(name) else { return }
-            if let keepPartials, name.utf8.starts(with: resumablePrefix.utf8), status.kind == .file {
+            let resumable = name.utf8.starts(with: resumablePrefix.utf8) && status.kind == .file
+            if !resumable && !plain { return }
+            if resumable, let keepPartials {
                 guard now - status.modificationTime > keepPartials.components.seconds else { return }
-                if isResumableData(name) {
-                    // In use by an upload right now: its lock says so.
-                    guard let file = try? File.openForUpdate(name, in: directory, create: false), (try? File.tryLock(file)) == true else { return }
-                    removedPartial(UInt64(max(status.size, 0)))
-                }
+                // In use by an upload right now: the lock on its data file says so.
+                let data = isResumableData(name) ? name : String(name.dropLast(".chunks".count)) + ".part"
+                if let file = try? File.openForUpdate(data, in: directory, create: false), (try? File.tryLock(file)) != true { return }
+                if isResumableData(name) { removedPartial(UInt64(max(status.size, 0))) }
             }
             if (try? File.remove(name, in: directory)) != nil { removed += 1 }
         }

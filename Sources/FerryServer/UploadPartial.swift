@@ -24,15 +24,26 @@ final class UploadPartial {
     /// True when chunks of an earlier attempt were on disk (whether or not they check out).
     let resumed: Bool
 
+    /// The names of the partial of `user`'s upload of `size` bytes to `path`: data and record.
+    static func names(user: String, path: SharePath, size: UInt64) -> (data: String, record: String) {
+        let key = Digest.hash(.sha256, Array("\(user)\0\(path.description)\0\(size)".utf8)).hexString.prefix(32)
+        return (TemporaryFile.resumablePrefix + key + ".part", TemporaryFile.resumablePrefix + key + ".chunks")
+    }
+
+    /// Whether an earlier attempt of that upload left a partial to resume.
+    static func exists(user: String, path: SharePath, size: UInt64, in directory: Descriptor) -> Bool {
+        let (data, record) = names(user: user, path: path, size: size)
+        guard let status = try? FileStatus.of(data, in: directory), status.kind == .file, UInt64(max(status.size, 0)) == size else { return false }
+        return ChunkRecord.open(record, in: directory)?.size == size
+    }
+
     /// Opens (or starts) the partial of `user`'s upload of `size` bytes to `path`, in `directory`.
     init(user: String, path: SharePath, size: UInt64, in directory: Descriptor) throws {
-        let key = Digest.hash(.sha256, Array("\(user)\0\(path.description)\0\(size)".utf8)).hexString.prefix(32)
-        dataName = TemporaryFile.resumablePrefix + key + ".part"
-        recordName = TemporaryFile.resumablePrefix + key + ".chunks"
+        (dataName, recordName) = Self.names(user: user, path: path, size: size)
         self.directory = directory
         self.size = size
         do {
-            file = try File.openForUpdate(dataName, in: directory, create: true)
+            file = try File.openForUpdate(dataName, in: directory, create: true, mode: 0o644)
             guard try File.tryLock(file) else {
                 throw ErrorReply(.busy, "another upload of this file to this path is in progress")
             }

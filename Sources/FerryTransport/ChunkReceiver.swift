@@ -13,16 +13,18 @@ public final class ChunkReceiver {
     public struct Outcome {
         /// The chunks whose bytes matched, with their digests.
         public let verified: [Int: [UInt8]]
-        /// The chunks whose bytes did not match the digest expected.
+        /// The chunks whose bytes did not match the digest expected (ascending): whatever a file held
+        /// there before is overwritten.
         public let mismatched: [Int]
         /// The first write error; after it, bodies are still read (the stream stays in step) but nothing counts as verified.
         public let writeError: PosixError?
     }
 
-    /// Filled on the hashing thread, read after ``DigestPipeline/finish()`` has joined it.
+    /// Filled on the hashing thread, read after ``DigestPipeline/finish()`` has joined it. A chunk
+    /// received twice is judged by its last copy, which is what the file holds.
     private final class Verdicts {
         var verified: [Int: [UInt8]] = [:]
-        var mismatched: [Int] = []
+        var mismatched: Set<Int> = []
     }
 
     private let file: Descriptor
@@ -101,9 +103,13 @@ public final class ChunkReceiver {
                 let result = digest.finalize()
                 if result == expected {
                     verdicts.verified[index] = result
+                    verdicts.mismatched.remove(index)
                     try? record?.record(index, digest: result)
                 } else {
-                    verdicts.mismatched.append(index)
+                    // The bytes on disk are now these: whatever was held there before is gone.
+                    verdicts.verified[index] = nil
+                    verdicts.mismatched.insert(index)
+                    try? record?.forget(index)
                 }
             }
         }
@@ -116,7 +122,8 @@ public final class ChunkReceiver {
             finished = true
             pipeline.finish()
         }
-        if writeError != nil { return Outcome(verified: [:], mismatched: verdicts.mismatched, writeError: writeError) }
-        return Outcome(verified: verdicts.verified, mismatched: verdicts.mismatched, writeError: nil)
+        let mismatched = verdicts.mismatched.sorted()
+        if writeError != nil { return Outcome(verified: [:], mismatched: mismatched, writeError: writeError) }
+        return Outcome(verified: verdicts.verified, mismatched: mismatched, writeError: nil)
     }
 }

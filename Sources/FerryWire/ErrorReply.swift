@@ -35,6 +35,8 @@ public struct ErrorCode: RawRepresentable, Codable, Hashable, Sendable, CustomSt
     /// The file changed on the server since the manifest the client holds (or while it was hashed):
     /// what the client kept of it cannot be combined with what the server has now.
     public static let fileChanged = ErrorCode(rawValue: "file_changed")
+    /// The name is taken already (`mkdir` without `parents` of an existing directory).
+    public static let alreadyExists = ErrorCode(rawValue: "already_exists")
     /// Larger than a frame, a quota, or the free space.
     public static let tooLarge = ErrorCode(rawValue: "too_large")
     /// The SCRAM-SHA-256-PLUS channel binding differs: client and server are not on the same TLS channel,

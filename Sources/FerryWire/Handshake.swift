@@ -27,6 +27,8 @@ public struct Hello: Codable, Equatable, Sendable {
     /// The feature of chunk-verified, resumable transfers: `fetch`, `upload` and their messages
     /// (docs/PROTOCOL.md section 6.6).
     public static let chunksFeature = "chunks"
+    /// The feature of the `mkdir` command.
+    public static let mkdirFeature = "mkdir"
 
     /// Protocol 2: TLS 1.3 from the first byte, then the frames of protocol 1 inside it.
     public static let tlsVersion = 2

@@ -57,3 +57,14 @@ public struct EntryReply: Codable, Equatable, Sendable {
     public var entry: Entry
     public init(entry: Entry) { self.entry = entry }
 }
+
+/// Client → server: create the directory `path` (feature `mkdir`); with `parents`, also every missing
+/// directory on the way, and no error if it exists already (`mkdir -p`). Answered with its `entry`.
+public struct MakeDirectory: Codable, Equatable, Sendable {
+    public var path: String
+    public var parents: Bool?
+    public init(path: String, parents: Bool? = nil) {
+        self.path = path
+        self.parents = parents
+    }
+}

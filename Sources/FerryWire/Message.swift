@@ -18,6 +18,7 @@ public enum Message: Equatable, Sendable {
     case put(PutRequest)
     case ready
     case stored(Stored)
+    case mkdir(MakeDirectory)
     case fetch(FetchRequest)
     case manifest(ManifestPage)
     case chunk(ChunkHeader)
@@ -46,6 +47,7 @@ public enum Message: Equatable, Sendable {
         case .put: "put"
         case .ready: "ready"
         case .stored: "stored"
+        case .mkdir: "mkdir"
         case .fetch: "fetch"
         case .manifest: "manifest"
         case .chunk: "chunk"
@@ -80,6 +82,7 @@ extension Message: Codable {
         case "put": self = .put(try PutRequest(from: decoder))
         case "ready": self = .ready
         case "stored": self = .stored(try Stored(from: decoder))
+        case "mkdir": self = .mkdir(try MakeDirectory(from: decoder))
         case "fetch": self = .fetch(try FetchRequest(from: decoder))
         case "manifest": self = .manifest(try ManifestPage(from: decoder))
         case "chunk": self = .chunk(try ChunkHeader(from: decoder))
@@ -109,6 +112,7 @@ extension Message: Codable {
         case .put(let payload): try payload.encode(to: encoder)
         case .stored(let payload): try payload.encode(to: encoder)
         case .error(let payload): try payload.encode(to: encoder)
+        case .mkdir(let payload): try payload.encode(to: encoder)
         case .fetch(let payload): try payload.encode(to: encoder)
         case .manifest(let payload): try payload.encode(to: encoder)
         case .chunk(let payload): try payload.encode(to: encoder)

@@ -18,6 +18,9 @@ enum StrictJSON {
     /// The fields the protocol decodes as integers.
     static let integerKeys: Set<String> = ["size", "mtime", "protocol", "chunk_size", "done", "total", "index", "first", "chunk_count"]
 
+    /// The fields whose arrays (at any depth) hold only integers: chunk ranges.
+    static let integerArrayKeys: Set<String> = ["chunks", "mismatched"]
+
     /// A description of the first violation, or nil.
     static func violation(in bytes: [UInt8]) -> String? {
         var stack: [Level] = []
@@ -48,7 +51,10 @@ enum StrictJSON {
                 let start = index
                 while index < bytes.count, Self.isNumberByte(bytes[index]) { index += 1 }
                 let literal = bytes[start..<index]
-                guard let key = stack.last?.lastKey, stack.last?.isObject == true, integerKeys.contains(key) else { continue }
+                // A number right under a key, or inside an array of chunk ranges under one.
+                let inObject = stack.last?.isObject == true
+                let owner = inObject ? stack.last?.lastKey : stack.last(where: \.isObject)?.lastKey
+                guard let key = owner, (inObject ? integerKeys : integerArrayKeys).contains(key) else { continue }
                 if literal.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
                     return "\"\(key)\" must be a whole number without a fraction or exponent, not \(String(decoding: literal.prefix(40), as: UTF8.self))"
                 }

@@ -11,7 +11,7 @@ struct Ferry: ParsableCommand {
         commandName: "ferry",
         abstract: "Fetch and send files to a ferryd server, verified chunk by chunk, resumed where they were cut.",
         version: FerryVersion.current,
-        subcommands: [List.self, Get.self, Put.self, ShellCommand.self]
+        subcommands: [List.self, Get.self, Put.self, Stat.self, Sum.self, ShellCommand.self]
     )
 }
 
@@ -160,12 +160,14 @@ extension Ferry {
         @OptionGroup var options: ConnectionOptions
         @Argument(help: "Remote directory (default: your root).")
         var path = ""
+        @Flag(name: .customShort("l"), help: "Show each file's short content hash too, where the server already has it.")
+        var long = false
 
         func run() throws {
             installInterruptCleanup()
             let session = try options.open()
             let listing = attempt("ls \(path)") { () throws(ClientError) in try session.list(path) }
-            ListingFormat.lines(listing.entries).forEach { print($0) }
+            ListingFormat.lines(listing.entries, hashes: long).forEach { print($0) }
             if listing.truncated { print("(listing cut short by the server's limit)") }
             session.close()
         }
@@ -209,21 +211,80 @@ extension Ferry {
     struct Put: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "put", abstract: "Upload a file, verified chunk by chunk; run it again to resume.")
         @OptionGroup var options: ConnectionOptions
-        @Argument(help: "Local file.")
+        @Argument(help: "Local file (a directory with -r).")
         var local: String
-        @Argument(help: "Remote path (default: the local file's name in your root).")
+        @Argument(help: "Remote path (default: the local file's name in your root; with -r, an existing directory receives a copy).")
         var remote: String?
+        @Flag(name: .shortAndLong, help: "Upload a directory and everything in it, creating directories as needed.")
+        var recursive = false
         @OptionGroup var transfer: TransferFlags
 
         func run() throws {
             installInterruptCleanup()
             let session = try options.open()
             let progress = options.progress
+            var status: Int32 = 0
             attempt("put \(local)") { () throws(ClientError) in
                 guard let name = LocalDestination.fileName(forRemote: local) else { throw ClientError("does not name a file") }
-                _ = try session.upload(local, to: remote ?? name, progress: progress, options: transfer.options)
+                if recursive {
+                    let target = try RemotePath.treeTarget(local: name, remote: remote, session: session)
+                    let result = try session.uploadTree(local, to: target, progress: progress, options: transfer.options)
+                    result.notices.forEach { Terminal.write("ferry: \($0)\n", to: Terminal.standardError) }
+                    if !result.failures.isEmpty { status = 1 }
+                } else {
+                    _ = try session.upload(local, to: remote ?? name, progress: progress, options: transfer.options)
+                }
             }
             session.close()
+            if status != 0 { throw ExitCode(status) }
+        }
+    }
+
+    struct Stat: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a remote file's size, time, MD5 and content hash (the server computes them if it has not yet)."
+        )
+        @OptionGroup var options: ConnectionOptions
+        @Argument(help: "Remote path.")
+        var path: String
+
+        func run() throws {
+            installInterruptCleanup()
+            let session = try options.open()
+            let progress = options.progress
+            attempt("stat \(path)") { () throws(ClientError) in
+                let entry = try session.stat(path)
+                var manifest: RemoteManifest?
+                if entry.kind == .file && session.chunked {
+                    manifest = try session.manifest(of: path, md5: true, progress: progress)
+                }
+                StatFormat.lines(path: path, entry: entry, manifest: manifest).forEach { print($0) }
+            }
+            session.close()
+        }
+    }
+
+    struct Sum: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the content hash and MD5 of local files, as `ferry stat` shows them for remote ones."
+        )
+        @Argument(help: "Local files.")
+        var files: [String]
+
+        func run() throws {
+            installInterruptCleanup()
+            let digests = LocalDigests(path: LocalDigests.defaultPath())
+            var status: Int32 = 0
+            for path in files {
+                do {
+                    print(try LocalSum.line(for: path, cache: digests))
+                } catch {
+                    Terminal.write("ferry: sum \(path): \(error.message)\n", to: Terminal.standardError)
+                    status = 1
+                }
+            }
+            digests.save()
+            if status != 0 { throw ExitCode(status) }
         }
     }
 
@@ -252,7 +313,7 @@ extension Ferry {
 /// ssh and sftp do; ArgumentParser wants a subcommand's options after its name, so move them there.
 /// With no command at all, `ferry [options]` opens the shell.
 func commandFirst(_ arguments: [String]) -> [String] {
-    let commands: Set = ["ls", "get", "put", "shell", "help"]
+    let commands: Set = ["ls", "get", "put", "stat", "sum", "shell", "help"]
     let takesValue: Set = ["--host", "--port", "--user", "--timeout", "--dir", "--known-hosts", "--fingerprint", "--ca"]
     var leading: [String] = []
     var index = 0
