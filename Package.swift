@@ -59,8 +59,8 @@ let package = Package(
         .testTarget(name: "FerryWireTests", dependencies: ["FerryWire"]),
         .testTarget(name: "FerryCryptoTests", dependencies: ["FerryCrypto"]),
         .testTarget(name: "FerryTLSTests", dependencies: ["FerryTLS", "FerryPosix", "FerryTransport"]),
-        .testTarget(name: "FerryServerTests", dependencies: ["FerryServer", "FerryPosix", "FerryWire"]),
-        .testTarget(name: "FerryClientTests", dependencies: ["FerryClient", "FerryWire"]),
+        .testTarget(name: "FerryServerTests", dependencies: ["FerryServer", "FerryPosix", "FerryWire", "FerryCrypto", "FerryTransport"]),
+        .testTarget(name: "FerryClientTests", dependencies: ["FerryClient", "FerryWire", "FerryPosix"]),
         .testTarget(
             name: "FerryIntegrationTests",
             dependencies: ["FerryServer", "FerryClient", "FerryPosix", "FerryWire", "FerryCrypto", "FerryTransport", "FerryTLS"]

@@ -30,6 +30,9 @@ static inline int ferry_nice_this_thread(int nice) {
     return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
 }
 
+/* lseek(2) whence for "the next byte of data at or after offset" (Linux 3.1+, glibc hides it). */
+static const int FERRY_SEEK_DATA = 3;
+
 static const unsigned int FERRY_SYNC_FILE_RANGE_WAIT_BEFORE = 1;
 static const unsigned int FERRY_SYNC_FILE_RANGE_WRITE = 2;
 static const unsigned int FERRY_SYNC_FILE_RANGE_WAIT_AFTER = 4;

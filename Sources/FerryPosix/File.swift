@@ -87,6 +87,20 @@ public enum File {
         try result.get()
     }
 
+    /// True when `count` bytes at `offset` are a hole that reads as zeros (SEEK_DATA finds no data in
+    /// them). False when the file system cannot tell: reading is always correct, only slower.
+    public static func isHole(_ file: Descriptor, offset: Int64, count: Int) -> Bool {
+        do {
+            guard let next = try Posix.nextData(file.rawValue, from: offset) else {
+                // No data from here to the end, which must lie past these bytes (or they are not there to read).
+                return Int64(try FileStatus.of(file).size) >= offset + Int64(count)
+            }
+            return next >= offset + Int64(count)
+        } catch {
+            return false
+        }
+    }
+
     /// Sets the file's length: longer leaves a hole that reads as zeros, shorter drops the tail.
     public static func truncate(_ file: Descriptor, length: Int64) throws(PosixError) {
         try Posix.ftruncate(file.rawValue, length: length)

@@ -61,6 +61,16 @@ public enum Posix {
         _ = ferry_nice_this_thread(nice) // best effort: a thread that stays at its priority still works
     }
 
+    /// lseek(SEEK_DATA): the offset of the first byte of data at or after `offset`; nil when there is
+    /// none before the end of the file (ENXIO).
+    public static func nextData(_ fd: Int32, from offset: Int64) throws(PosixError) -> Int64? {
+        do {
+            return Int64(try call("lseek") { Glibc.lseek(fd, off_t(offset), FERRY_SEEK_DATA) })
+        } catch where error.code == ENXIO {
+            return nil
+        }
+    }
+
     public static func ftruncate(_ fd: Int32, length: Int64) throws(PosixError) {
         _ = try call("ftruncate") { Glibc.ftruncate(fd, off_t(length)) }
     }

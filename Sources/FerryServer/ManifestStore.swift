@@ -148,7 +148,7 @@ public final class ManifestStore: Sendable {
     }
 
     private func readAttribute(_ file: Descriptor, status: FileStatus) -> Manifest? {
-        guard let value = File.attribute(file, Self.attribute), value.count >= 89, Array(value[0..<8]) == Self.magic else { return nil }
+        guard let value = File.attribute(file, Self.attribute), value.count >= 81, Array(value[0..<8]) == Self.magic else { return nil }
         func field(_ at: Int) -> UInt64 { value[at..<(at + 8)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
         guard field(8) == UInt64(max(status.size, 0)),
               Int64(bitPattern: field(16)) == status.modificationTime,

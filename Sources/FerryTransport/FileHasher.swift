@@ -35,6 +35,21 @@ public enum FileHasher {
         return Result(digests: pass.digests, md5: pass.md5)
     }
 
+    /// The SHA-256 of a whole chunk of zeros, worked out once.
+    static let fullZeroDigest: [UInt8] = zeros(ChunkGrid.size)
+
+    /// The SHA-256 of `length` zero bytes.
+    static func zeroDigest(_ length: Int) -> [UInt8] {
+        length == ChunkGrid.size ? fullZeroDigest : zeros(length)
+    }
+
+    private static func zeros(_ length: Int) -> [UInt8] {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(length, 1), alignment: 16)
+        defer { buffer.deallocate() }
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        return Digest.hash(.sha256, UnsafeRawBufferPointer(rebasing: buffer[..<length]))
+    }
+
     /// The state the threads of one pass share, under `condition`'s lock.
     private final class Pass: @unchecked Sendable {
         // @unchecked: every mutable field is read and written only with `condition` locked; `file` is
@@ -72,6 +87,15 @@ public enum FileHasher {
                 let index = indices[position]
                 let length = ChunkGrid.length(of: index, fileSize: size)
                 do {
+                    if File.isHole(file, offset: Int64(ChunkGrid.offset(of: index)), count: length) {
+                        // A sparse file's hole: zeros, without reading them.
+                        let digest = FileHasher.zeroDigest(length)
+                        condition.lock()
+                        digests[position] = digest
+                        hashed += UInt64(length)
+                        condition.unlock()
+                        continue
+                    }
                     let piece = UnsafeMutableRawBufferPointer(rebasing: buffer[..<length])
                     let count = try File.read(file, into: piece, at: Int64(ChunkGrid.offset(of: index)))
                     guard count == length else {
