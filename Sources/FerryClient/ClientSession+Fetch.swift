@@ -43,6 +43,19 @@ extension ClientSession {
                 notices("\(destination.name) changed on the server since the partial download began; starting over")
                 try partial.start(manifest)
             }
+        } else if options.resume, let existing = try? File.openForReading(destination.name, in: directory),
+                  (try? FileStatus.of(existing))?.kind == .file {
+            // A file of that name is here already: the manifest first, and nothing more if it is the same.
+            try send(.fetch(FetchRequest(path: remote, chunks: [], md5: options.md5 ? true : nil)))
+            manifest = try receiveManifest(progress: progress, label: destination.name)
+            let digests = localDigests ?? LocalDigests(path: nil)
+            if let local = try? digests.digests(of: existing, md5: options.md5), local.contentHash == manifest.contentHash,
+               !options.md5 || local.md5 == manifest.md5 {
+                notices("\(destination.name) is here already with the same content; nothing to fetch")
+                return TransferResult(bytes: 0, md5: manifest.md5 ?? "", seconds: started.secondsElapsed, path: destination.path,
+                                      contentHash: manifest.contentHash, resumedBytes: manifest.size)
+            }
+            try partial.start(manifest)
         } else {
             if !options.resume { partial.discard() }
             try send(.fetch(FetchRequest(path: remote, md5: options.md5 ? true : nil)))

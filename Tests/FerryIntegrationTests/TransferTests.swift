@@ -107,6 +107,41 @@ import Testing
         #expect(second.contentHash == first.contentHash)
     }
 
+    @Test func aGetOfAFileAlreadyHereWithTheSameContentMovesNothing() throws {
+        let server = try TestServer()
+        let content = try randomBytes(6 << 20)
+        try content.write(to: server.url("f.bin"))
+        let local = try LocalDirectory()
+        let session = try server.login()
+        var notices: [String] = []
+        session.notices = { notices.append($0) }
+        let destination = LocalDestination(directory: local.path, name: "f.bin")
+        #expect(try session.download("f.bin", to: destination).bytes == 6 << 20)
+        let again = try session.download("f.bin", to: destination)
+        #expect(again.bytes == 0 && again.contentHash == Self.contentHash(of: Array(content)))
+        #expect(notices == ["f.bin is here already with the same content; nothing to fetch"])
+        let forced = try session.download("f.bin", to: destination, options: TransferOptions(resume: false))
+        #expect(forced.bytes == 6 << 20, "--no-resume fetches it all again")
+        #expect(try Data(contentsOf: local.file("f.bin")) == content)
+    }
+
+    @Test func aNewClientFallsBackToGetAndPutOnAServerWithoutChunks() throws {
+        let server = try TestServer { $0.offersChunks = false }
+        let local = try LocalDirectory()
+        let original = try randomBytes(5 << 20 + 17)
+        try original.write(to: local.file("up.bin"))
+        let session = try server.login()
+        #expect(!session.chunked)
+        let stored = try session.upload(local.file("up.bin").path, to: "up.bin")
+        #expect(stored.md5 == Digest.hash(.md5, Array(original)).hexString && stored.contentHash == nil)
+        let back = try session.download("up.bin", to: LocalDestination(directory: local.path, name: "back.bin"))
+        #expect(back.bytes == UInt64(original.count))
+        #expect(try Data(contentsOf: local.file("back.bin")) == original)
+        #expect(throws: ClientError.self, "no put -r without mkdir") {
+            try session.uploadTree(local.path, to: "tree")
+        }
+    }
+
     /// The content hash computed here the slow, obvious way: SHA-256 of each 4 MiB slice, then of them all.
     static func contentHash(of bytes: [UInt8]) -> String {
         let size = 4 << 20
