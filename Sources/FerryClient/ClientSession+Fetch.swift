@@ -110,8 +110,13 @@ extension ClientSession {
             try partial.commit(as: destination.name)
         } catch {
             progress?.abandon()
-            if partial.record?.claimed().isEmpty ?? true { partial.discard() } // nothing worth resuming
-            guard error.code == .fileChanged else { throw error }
+            let kept = partial.record?.claimed().isEmpty == false
+            if !kept { partial.discard() } // nothing worth resuming
+            guard error.code == .fileChanged else {
+                // Say what happens to what arrived, unless the message said so already.
+                guard kept, error.code == nil, !error.message.contains("resumes") else { throw error }
+                throw ClientError("\(error.message); what was verified is kept, and the same get resumes it")
+            }
             // Never splice two versions: what was kept belongs to the old one.
             partial.discard()
             guard options.resume else { throw error }
@@ -141,16 +146,16 @@ extension ClientSession {
                 if case .chunk(let header) = message { throw ClientError("the server sent chunk \(header.index) where \(index) was due") }
                 throw unexpected(message)
             }
-            do {
-                try receiver.validate(header)
-                try receiver.receive(header, expected: manifest.chunks[index], from: channel, timeout: timeout, progress: progress)
-            } catch let error as WireError {
+            do throws(WireError) { try receiver.validate(header) } catch {
                 channel.socket.close()
-                throw ClientError("the server sent a bad chunk: \(error)")
+                throw ClientError("the server sent a bad chunk header: \(error)")
+            }
+            do {
+                try receiver.receive(header, expected: manifest.chunks[index], from: channel, timeout: timeout, progress: progress)
             } catch {
                 channel.socket.close()
                 _ = receiver.finish()
-                throw ClientError("\(ClientError(translating: error).message); what was verified is kept, and the same get resumes it")
+                throw ClientError(translating: error)
             }
         }
         return receiver.finish()

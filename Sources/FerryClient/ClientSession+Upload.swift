@@ -2,6 +2,7 @@ import FerryCrypto
 import FerryPosix
 import FerryTransport
 import FerryWire
+import Foundation
 
 extension ClientSession {
     /// Uploads chunk by chunk (feature `chunks`), reading the local file once: each chunk is hashed on
@@ -12,21 +13,8 @@ extension ClientSession {
     func uploadChunked(_ file: Descriptor, size: UInt64, name: String, to remote: String,
                        progress: (any TransferProgress)?, options: TransferOptions) throws(ClientError) -> TransferResult {
         let started = ContinuousClock.now
-        try send(.upload(UploadRequest(path: remote, size: size)))
-        var held: [Int: [UInt8]] = [:]
-        var count = ChunkGrid.count(for: size)
-        while true {
-            let message = try receive()
-            guard case .partial(let page) = message else { throw unexpected(message) }
-            guard page.chunkCount == count, page.chunkSize == ChunkGrid.size else {
-                throw ClientError("the server cut the file into \(page.chunkCount) chunks of \(page.chunkSize) bytes; this ferry expects \(count) of \(ChunkGrid.size)")
-            }
-            for chunk in page.held {
-                if let digest = [UInt8](hexString: chunk.sha256), chunk.index >= 0, chunk.index < count { held[chunk.index] = digest }
-            }
-            if !page.more { break }
-        }
-        count = ChunkGrid.count(for: size)
+        let count = ChunkGrid.count(for: size)
+        let held = try startUpload(remote, size: size, name: name)
 
         // Which held chunks are ours: hashed here on every core before anything is sent.
         var digests: [[UInt8]?] = Array(repeating: nil, count: count)
@@ -98,6 +86,41 @@ extension ClientSession {
                 progress?.abandon()
                 throw unexpected(answer)
             }
+        }
+    }
+
+    /// How long an upload waits for the server to let go of an earlier, cut attempt of the same file
+    /// (it holds it until it notices the cut: at most its stall timeout).
+    static let busyPatience: Duration = .seconds(90)
+
+    /// Sends `upload` and reads the `partial` pages: the chunks the server holds, with their digests.
+    /// While the server answers `busy` (an earlier attempt it has not yet seen end), asks again.
+    private func startUpload(_ remote: String, size: UInt64, name: String) throws(ClientError) -> [Int: [UInt8]] {
+        let count = ChunkGrid.count(for: size)
+        let deadline = ContinuousClock.now + Self.busyPatience
+        var message: Message
+        var waited = false
+        while true {
+            do {
+                message = try request(.upload(UploadRequest(path: remote, size: size)))
+                break
+            } catch where error.code == .busy && ContinuousClock.now < deadline {
+                if !waited { notices("the server is still finishing an earlier attempt to put \(name); waiting for it") }
+                waited = true
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
+        var held: [Int: [UInt8]] = [:]
+        while true {
+            guard case .partial(let page) = message else { throw unexpected(message) }
+            guard page.chunkCount == count, page.chunkSize == ChunkGrid.size else {
+                throw ClientError("the server cut the file into \(page.chunkCount) chunks of \(page.chunkSize) bytes; this ferry expects \(count) of \(ChunkGrid.size)")
+            }
+            for chunk in page.held {
+                if let digest = [UInt8](hexString: chunk.sha256), chunk.index >= 0, chunk.index < count { held[chunk.index] = digest }
+            }
+            if !page.more { return held }
+            message = try receive()
         }
     }
 

@@ -219,6 +219,8 @@ extension ClientError {
         case let error as ClientError: self = error
         case is ChannelClosed: self.init("the server closed the connection")
         case let error as TimeoutError: self.init("the server did not respond in time (\(error))")
+        case WireError.closedInsideFrame, WireError.truncated:
+            self.init("the server closed the connection in the middle of a transfer")
         case let error as WireError: self.init("protocol error: \(error)")
         case let error as PosixError: self.init("connection failed: \(error.reason)")
         default: self.init("\(error)")

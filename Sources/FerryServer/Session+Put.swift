@@ -12,12 +12,7 @@ extension Session {
     /// and only when size and MD5 match, fsyncs it and renames it over the final name. Until that
     /// rename an existing file of that name is untouched; on any failure the temporary file is removed.
     func put(_ request: PutRequest, root: ShareRoot) throws -> TransferSummary {
-        guard let user, !user.readOnly else {
-            throw ErrorReply(.permissionDenied, "your account is read-only")
-        }
-        let path = try SharePath(parsing: request.path)
-        guard !path.isRoot else { throw ErrorReply(.isDirectory, "is a directory") }
-        guard request.size <= UInt64(Int64.max) else { throw ErrorReply(.tooLarge, "size out of range") }
+        let (user, path) = try uploader(request.path, size: request.size)
         guard let expectedMD5 = [UInt8](hexString: request.md5), expectedMD5.count == 16 else {
             throw ErrorReply(.badRequest, "md5 must be 32 hex digits")
         }
@@ -75,6 +70,18 @@ extension Session {
         }
         try reply(.stored(Stored(path: target.description, size: request.size, md5: md5)))
         return TransferSummary(path: target, bytes: request.size, md5: md5)
+    }
+
+    /// The checks every upload starts with, `put` or `upload`: a user who may write, a path that is not
+    /// the root, a size that fits a file offset.
+    func uploader(_ raw: String, size: UInt64) throws(ErrorReply) -> (UserRecord, SharePath) {
+        guard let user, !user.readOnly else {
+            throw ErrorReply(.permissionDenied, "your account is read-only")
+        }
+        let path = try SharePath(parsing: raw)
+        guard !path.isRoot else { throw ErrorReply(.isDirectory, "is a directory") }
+        guard size <= UInt64(Int64.max) else { throw ErrorReply(.tooLarge, "size out of range") }
+        return (user, path)
     }
 
     /// Only a regular file (or nothing) may be replaced: never a directory, symlink, FIFO or device.

@@ -14,12 +14,7 @@ extension Session {
     /// then the file is fsynced and renamed into place. Until then an existing file of that name is
     /// untouched, and if the upload is cut, the verified chunks wait for it to resume.
     func upload(_ request: UploadRequest, root: ShareRoot) throws -> TransferSummary {
-        guard let user, !user.readOnly else {
-            throw ErrorReply(.permissionDenied, "your account is read-only")
-        }
-        let path = try SharePath(parsing: request.path)
-        guard !path.isRoot else { throw ErrorReply(.isDirectory, "is a directory") }
-        guard request.size <= UInt64(Int64.max) else { throw ErrorReply(.tooLarge, "size out of range") }
+        let (user, path) = try uploader(request.path, size: request.size)
         let location = try root.locate(path, followFinal: false)
         let replacing = try replaceableSize(location)
         // A partial already on disk is counted at its full size; this upload takes its place. The

@@ -138,6 +138,12 @@ func attempt<T>(_ context: String = "", _ body: () throws(ClientError) -> T) -> 
     }
 }
 
+/// Prints a tree transfer's notices, one line each; the exit status it calls for.
+func report(_ notices: [String], failed: Bool) -> Int32 {
+    notices.forEach { Terminal.write("ferry: \($0)\n", to: Terminal.standardError) }
+    return failed ? 1 : 0
+}
+
 func fail(_ message: String) -> Never {
     Terminal.write("ferry: \(message)\n", to: Terminal.standardError)
     Glibc.exit(1)
@@ -196,8 +202,7 @@ extension Ferry {
                 if recursive {
                     let target = try LocalDestination.resolveTree(remote: wire, local: local, downloadDirectory: dir)
                     let result = try session.downloadTree(wire, to: target, progress: progress, options: transfer.options)
-                    result.notices.forEach { Terminal.write("ferry: \($0)\n", to: Terminal.standardError) }
-                    if !result.failures.isEmpty { status = 1 }
+                    status = report(result.notices, failed: !result.failures.isEmpty)
                 } else {
                     let destination = try LocalDestination.resolve(remote: remote, local: local, downloadDirectory: dir)
                     _ = try session.download(remote, to: destination, progress: progress, options: transfer.options)
@@ -229,8 +234,7 @@ extension Ferry {
                 if recursive {
                     let target = try RemotePath.treeTarget(local: name, remote: remote, session: session)
                     let result = try session.uploadTree(local, to: target, progress: progress, options: transfer.options)
-                    result.notices.forEach { Terminal.write("ferry: \($0)\n", to: Terminal.standardError) }
-                    if !result.failures.isEmpty { status = 1 }
+                    status = report(result.notices, failed: !result.failures.isEmpty)
                 } else {
                     _ = try session.upload(local, to: remote ?? name, progress: progress, options: transfer.options)
                 }

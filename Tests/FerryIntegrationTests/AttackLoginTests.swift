@@ -141,6 +141,21 @@ import Testing
 
     @Test func aKnownAndAnUnknownNameTakeTheSameTimeToChallenge() throws {
         let server = try TestServer()
+        // Other suites run beside this one and can load the machine for a while: a leak shows in every
+        // series (28-41 µs each before the fix), a burst of load in one. So up to three series are
+        // measured, and the smallest difference must be within the bound.
+        var series: [Double] = []
+        for _ in 0..<3 {
+            series.append(try Self.medianDifference(server))
+            if abs(series.last!) < 12 { break }
+        }
+        // Before the fix this was 28-41 µs in a debug build (10 µs in release, by the attack's count); now
+        // -1 to 6 µs, within the noise of a loopback round trip.
+        #expect(series.contains { abs($0) < 12 }, "unknown names take \(series) µs longer (series of 300 pairs of probes)")
+    }
+
+    /// The median of (unknown - known) over 300 pairs of probes.
+    static func medianDifference(_ server: TestServer) throws -> Double {
         // Pairs of probes, unknown minus known, in both orders: the second probe of a pair runs warmer,
         // so each order's median is off by that advantage in opposite directions, and their mean is not.
         var knownFirst: [Double] = []
@@ -156,9 +171,6 @@ import Testing
             }
         }
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-        let median = (median(knownFirst) + median(unknownFirst)) / 2
-        // Before the fix this was 28-41 µs in a debug build (10 µs in release, by the attack's count); now
-        // -1 to 6 µs, within the noise of a loopback round trip.
-        #expect(abs(median) < 12, "unknown names take \(median) µs longer (300 pairs of probes)")
+        return (median(knownFirst) + median(unknownFirst)) / 2
     }
 }
