@@ -16,8 +16,11 @@ Environment:
 import argparse
 import datetime
 import hashlib
+import json
+import math
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -30,6 +33,9 @@ import time
 
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+CHUNK = 4 * MiB  # ferry's chunk grid (docs/PROTOCOL.md 6.6.1): one SHA-256 per 4 MiB
+MANIFEST_XATTR = "user.ferry.manifest"  # where ferryd keeps a file's chunk digests across restarts
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 USER = "bench"
@@ -62,6 +68,45 @@ def fmt_mib(kib):
 
 def fmt_s(t):
     return "%.3f s" % t
+
+
+def fmt_bytes(n):
+    return "%.1f MiB" % (n / MiB)
+
+
+UNITS = {"B": 1, "KiB": KiB, "MiB": MiB, "GiB": GiB, "TiB": 1 << 40}
+
+
+def summary_bytes(err):
+    """The SIZE of ferry's summary line, `NAME  SIZE in T s (RATE), SHA-256 verified` (ByteFormat:
+    `512.0 MiB`, `1.00 GiB`, `4096 B`), in bytes (rounded as printed); None if there is no such line."""
+    for line in reversed(err.splitlines()):
+        m = re.search(r"\s(\d+(?:\.\d+)?) (B|KiB|MiB|GiB|TiB) in [\d.]+ s \(", line)
+        if m:
+            return int(float(m.group(1)) * UNITS[m.group(2)])
+    return None
+
+
+def verified_chunks(path):
+    """How many chunks a `.chunks` record claims: a 64-byte header, then one 32-byte slot per chunk,
+    non-zero once that chunk is verified. 0 while the record does not exist (yet)."""
+    try:
+        with open(path, "rb") as f:
+            d = f.read()
+    except OSError:
+        return 0
+    zero = bytes(32)
+    return sum(1 for i in range(64, len(d) - 31, 32) if d[i:i + 32] != zero)
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process (all its threads), from /proc/PID/stat; None if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def md5_file(path):
@@ -299,6 +344,13 @@ class Bench:
         self.ftp = os.path.join(self.work, "ftp")  # vsftpd's anonymous root: read-only, same inodes
         self.dst = os.path.join(self.work, "dst")  # where clients write
         self.pidfile = os.path.join(self.work, "pids")
+        # Every ferry client gets XDG_CACHE_HOME here, so its digest cache ($XDG_CACHE_HOME/ferry/digests)
+        # is the bench's own and not in the user's home. clear_dst empties it after every run.
+        self.client_cache = os.path.join(self.work, "client-cache")
+        self.ferryd_cache = os.path.join(self.work, "ferryd-cache")  # ferryd's cache_dir
+        self.transfer_log = os.path.join(self.work, "transfers.log")  # ferryd's transfer_log, rows 7 and 8
+        self.run_no = 0  # which timed run is going on: the sides of one run form a pair (rows() ratios)
+        self.background = {}  # workload -> [seconds of CPU ferryd used after its clients had exited]
         self.ferryd_proc = None
         self.ferryd_port = None
         self.ferryd_starts = 0
@@ -315,18 +367,22 @@ class Bench:
         with open(self.pidfile, "a") as f:
             f.write("%d\n" % pid)
 
-    def ferry_env(self):
+    def ferry_env(self, cache=None):
         env = dict(os.environ)
         env["FERRY_USER"] = USER
         env["FERRY_PASSWORD"] = self.password
+        env["XDG_CACHE_HOME"] = cache or self.client_cache
         return env
 
-    def start_ferryd(self):
-        """A fresh ferryd (fresh digest cache, fresh VmHWM) on a free loopback port."""
+    def start_ferryd(self, transfer_log=False):
+        """A fresh ferryd (empty digest cache, fresh VmHWM) on a free loopback port. ferryd keeps the
+        chunk digests it computed in each file's user.ferry.manifest attribute and in its cache_dir,
+        across restarts; both are removed first, so every workload starts as before its first get."""
         self.stop_ferryd()
+        self.forget_digests()
         self.ferryd_starts += 1
         self.ferryd_port = free_port()
-        self.write_ferryd_config()
+        self.write_ferryd_config(transfer_log)
         logpath = os.path.join(self.work, "ferryd-%02d.log" % self.ferryd_starts)
         logf = open(logpath, "w")
         self.ferryd_proc = subprocess.Popen(
@@ -368,6 +424,42 @@ class Bench:
         self.ferryd_proc = None
         self.scan_ferryd_log()
 
+    def forget_digests(self):
+        """Removes what ferryd remembers of the files it served: the attribute on every file under
+        share/ (the same inodes as ftp/) and the digest files in its cache_dir."""
+        for d, _, files in os.walk(self.share):
+            for n in files:
+                try:
+                    os.removexattr(os.path.join(d, n), MANIFEST_XATTR)
+                except OSError:
+                    pass
+        shutil.rmtree(self.ferryd_cache, ignore_errors=True)
+
+    def settle_ferryd(self, quiet=0.5, timeout=120):
+        """Waits until ferryd has used no CPU to speak of for `quiet` seconds: after a get or put of a
+        file over 64 MiB it works out the file's MD5 on a background thread, and that must not land in
+        the next timed run (the other side's, most often). Returns the CPU seconds it used meanwhile."""
+        p = self.ferryd_proc
+        if p is None or p.poll() is not None:
+            return 0.0
+        t0 = time.monotonic()
+        first = last = cpu_seconds(p.pid)
+        still = t0
+        while first is not None and time.monotonic() - t0 < timeout:
+            time.sleep(0.1)
+            now = cpu_seconds(p.pid)
+            if now is None:
+                break
+            if now - last > 0.02:
+                still = time.monotonic()
+            elif time.monotonic() - still >= quiet:
+                break
+            last = now
+        used = (last or 0.0) - (first or 0.0)
+        if used >= 0.05:
+            self.background.setdefault(self.current, []).append(used)
+        return used
+
     def scan_ferryd_log(self):
         """Warnings and errors that ferryd logged during this workload go into the notes."""
         path = os.path.join(self.work, "ferryd-%02d.log" % self.ferryd_starts)
@@ -379,7 +471,7 @@ class Bench:
         if bad:
             self.notes.append("ferryd logged %d warning/error line(s) during %s, e.g.: %s" % (len(bad), self.current, bad[0][:300]))
 
-    def write_ferryd_config(self):
+    def write_ferryd_config(self, transfer_log=False):
         self.ferryd_conf = os.path.join(self.work, "ferryd.ini")
         with open(self.ferryd_conf, "w") as f:
             f.write(
@@ -387,8 +479,13 @@ class Bench:
                 "max_connections = 4096\nmax_connections_per_address = 4096\n"
                 # Every bench client comes from 127.0.0.1, and row 4 starts 100 logins at once.
                 "max_pending_logins_per_address = 256\n"
+                "cache_dir = %s\n"
+                # One JSON line per transfer, with the bytes it moved: rows 7 and 8 count them there.
+                # Off elsewhere, as by default.
+                "%s"
                 # Clear text, like the FTP it is compared with here; bench/tls_bench.py has the TLS rows.
-                "[tls]\nenabled = false\n" % (self.ferryd_port, self.share)
+                "[tls]\nenabled = false\n"
+                % (self.ferryd_port, self.share, self.ferryd_cache, "transfer_log = %s\n" % self.transfer_log if transfer_log else "")
             )
         r = subprocess.run(
             [self.ferryd, "adduser", USER, "--config", self.ferryd_conf],
@@ -522,8 +619,9 @@ class Bench:
         self.clients.add(p)
         return p
 
-    def finish(self, p, timeout, stdin=None):
-        """Wait for p; returns (returncode, stderr text). A time-out kills it and counts as failure."""
+    def finish(self, p, timeout, stdin=None, keep=500):
+        """Wait for p; returns (returncode, the last `keep` characters of its stderr). A time-out kills it
+        and counts as failure."""
         try:
             _, err = p.communicate(input=stdin, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -532,7 +630,7 @@ class Bench:
             self.clients.discard(p)
             return 124, "timed out after %d s; %s" % (timeout, (err or b"").decode(errors="replace")[-300:])
         self.clients.discard(p)
-        return p.returncode, (err or b"").decode(errors="replace").strip()[-500:]
+        return p.returncode, (err or b"").decode(errors="replace").strip()[-keep:]
 
     def peak_rss(self, cmd, timeout=900):
         """Runs a ferry client command to the end; returns its peak RSS in KiB (ru_maxrss from wait4)."""
@@ -558,13 +656,17 @@ class Bench:
 
     def timed(self, cmd, timeout, env=None, stdin=None):
         """Runs one command; returns its wall time. Raises Failure on a non-zero exit."""
+        return self.timed_err(cmd, timeout, env, stdin)[0]
+
+    def timed_err(self, cmd, timeout, env=None, stdin=None):
+        """timed(), also returning what the command wrote on stderr."""
         t0 = time.perf_counter()
         p = self.spawn(cmd, env=env, stdin=stdin)
-        rc, err = self.finish(p, timeout, stdin)
+        rc, err = self.finish(p, timeout, stdin, keep=20000)
         t = time.perf_counter() - t0
         if rc != 0:
-            raise Failure("%s exited %d: %s" % (os.path.basename(cmd[0]), rc, err))
-        return t
+            raise Failure("%s exited %d: %s" % (os.path.basename(cmd[0]), rc, err[-500:]))
+        return t, err
 
     # ---- data -----------------------------------------------------------------------------
 
@@ -614,7 +716,10 @@ class Bench:
         for a while after unlink returns; a run that starts then competes with the discard. Keeping
         the files instead (to delete later) is worse: every run must then write into memory the page
         cache has not used before, and on this VM that made a 1 GiB write to the page cache take
-        2.4-4.7 s instead of 0.3 s, on both sides."""
+        2.4-4.7 s instead of 0.3 s, on both sides. ferryd's own work after a transfer (the MD5 of a
+        large file, on a background thread) is waited for first, for the same reason."""
+        self.settle_ferryd()
+        shutil.rmtree(self.client_cache, ignore_errors=True)
         shutil.rmtree(self.dst, ignore_errors=True)
         os.makedirs(self.dst, exist_ok=True)
         for d in ("up",):
@@ -648,23 +753,33 @@ class Bench:
 
     # ---- one side of one run ----------------------------------------------------------------
 
-    def ferry_cmd(self, *args):
-        return [self.ferry, "--port", str(self.ferryd_port), "--no-tls", "--quiet"] + list(args)
+    def ferry_cmd(self, *args, quiet=True):
+        """A ferry command line. quiet=False keeps the summary line (`NAME  SIZE in T s ...`); the
+        `ferry: ...` notices (resuming, unchanged files) come either way."""
+        return [self.ferry, "--port", str(self.ferryd_port), "--no-tls"] + (["--quiet"] if quiet else []) + list(args)
 
     def check(self, ok, what):
         if not ok:
             raise Failure("bytes differ: %s" % what)
 
-    def record(self, res, side, fn):
-        """Runs fn() -> seconds for one side; keeps the time or the failure."""
+    def keep(self, res, side, t):
+        """Keeps one side's time: in res[side] (for the medians) and under the run it belongs to, in
+        res["at"][side][run] (for the ratio of each pair, see rows())."""
+        res.setdefault(side, []).append(t)
+        res.setdefault("at", {}).setdefault(side, {})[self.run_no] = t
+
+    def record(self, res, side, fn, clear=True):
+        """Runs fn() -> seconds for one side; keeps the time or the failure. clear=False leaves what it
+        received in place (for a second run over it)."""
         try:
             t = fn()
-            res.setdefault(side, []).append(t)
+            self.keep(res, side, t)
         except Failure as e:
             res.setdefault(side + "_fail", []).append(str(e))
             log("FAIL %s %s: %s" % (res["id"], side, e))
             t = None
-        self.clear_dst()
+        if clear:
+            self.clear_dst()
         return t
 
     def peer_run(self, res, sampler, transfer, received, verify):
@@ -678,12 +793,13 @@ class Bench:
         subprocess.run(["sync"] + received, check=True, timeout=600)
         t2 = time.perf_counter()
         verify()
-        res.setdefault("peer_sync", []).append(t2 - t0)
+        self.keep(res, "peer_sync", t2 - t0)
         return t1 - t0
 
     def alternate(self, res, wid, fns, labels=None):
         """The timed runs of one workload: every side once per run, in alternating order, each logged."""
         for r in range(self.runs):
+            self.run_no = r
             for side, fn in self.sides(r, fns):
                 t = self.record(res, side, fn)
                 label = (labels or {}).get(side, side)
@@ -728,6 +844,7 @@ class Bench:
         self.record({"id": "1-warm"}, "ferry", ferry)
         self.record({"id": "1-warm"}, "peer", peer)
         res.pop("peer_sync", None)
+        res.pop("at", None)
         self.alternate(res, "1", [("ferry", ferry), ("peer", peer), ("md5sum", md5sum), ("openssl", openssl)])
         log("workload 1: client memory (untimed): peak RSS of one get and one put of %s and of %s"
             % (human_size(self.big), human_size(self.mid)))
@@ -948,6 +1065,8 @@ class Bench:
             before = proc_io(pid)
             out = os.path.join(self.dst, "twice-" + label)
             t = self.timed(self.ferry_cmd("get", name, out), 900, env=self.ferry_env())
+            # What ferryd reads for a get includes the MD5 it works out afterwards in the background.
+            self.settle_ferryd()
             after = proc_io(pid)
             if before and after:
                 reads[label].append(after.get("rchar", 0) - before.get("rchar", 0))
@@ -955,6 +1074,7 @@ class Bench:
             return t
 
         for r in range(self.runs):
+            self.run_no = r
             self.start_ferryd()  # an empty digest cache every run
             self.warm(name)
             t1 = self.record(res, "first", lambda: one("first"))

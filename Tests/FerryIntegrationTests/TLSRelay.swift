@@ -27,7 +27,10 @@ final class TLSRelay: @unchecked Sendable {
         context = try TLSContext.server(certificate: directory.file("relay.crt").path, privateKey: directory.file("relay.key").path)
         self.upstreamPort = upstreamPort
         listener = try ListeningSocket(host: "127.0.0.1", port: 0)
-        let thread = Thread { [self] in acceptLoop() }
+        // The thread holds the relay only for one turn at a time, so that dropping it stops it.
+        let thread = Thread { [weak self] in
+            while let relay = self, relay.acceptOnce() {}
+        }
         thread.start()
     }
 
@@ -38,14 +41,15 @@ final class TLSRelay: @unchecked Sendable {
         listener.close()
     }
 
-    private func acceptLoop() {
-        while !stopped.withLock({ $0 }) {
-            guard listener.descriptor.isOpen,
-                  ((try? Posix.poll(listener.descriptor.rawValue, events: Int16(POLLIN), timeoutMilliseconds: 100)) ?? 0) > 0,
-                  let accepted = (try? listener.accept()) ?? nil else { continue }
-            let client = accepted
-            Thread { [self] in relay(client) }.start()
-        }
+    /// Waits up to 100 ms for a client and starts relaying it; false once the relay is stopped.
+    private func acceptOnce() -> Bool {
+        guard !stopped.withLock({ $0 }) else { return false }
+        guard listener.descriptor.isOpen,
+              ((try? Posix.poll(listener.descriptor.rawValue, events: Int16(POLLIN), timeoutMilliseconds: 100)) ?? 0) > 0,
+              let accepted = (try? listener.accept()) ?? nil else { return true }
+        let client = accepted
+        Thread { [self] in relay(client) }.start()
+        return true
     }
 
     private func relay(_ clientSocket: Socket) {
