@@ -1085,7 +1085,216 @@ class Bench:
         res["reads"] = reads
         self.results["6"] = res
 
+    def cut(self, cmd, record, size):
+        """Starts cmd (a ferry get or put of a file of `size` bytes) and sends it SIGKILL as soon as its
+        `.chunks` record claims at least half of the file's chunks; record() names that file (None
+        while it is not there). Returns the share of chunks claimed when the kill was sent."""
+        count = math.ceil(size / CHUNK)
+        p = self.spawn(cmd, env=self.ferry_env())
+        deadline = time.monotonic() + 900
+        claimed = 0
+        try:
+            while p.poll() is None and time.monotonic() < deadline:
+                path = record()
+                claimed = verified_chunks(path) if path else 0
+                if 2 * claimed >= count:
+                    p.send_signal(signal.SIGKILL)
+                    break
+                time.sleep(0.002)
+            else:
+                if p.poll() is None:
+                    raise Failure("%s was not half done after 900 s" % " ".join(cmd[-3:]))
+        finally:
+            if p.poll() is None and 2 * claimed < count:
+                p.kill()
+            rc, err = self.finish(p, 60)
+        if rc != -signal.SIGKILL:
+            raise Failure("%s ended (exit %s) before it could be cut at half: %s" % (" ".join(cmd[-3:]), rc, err[-300:]))
+        return claimed / count
+
+    def logged_bytes(self, offset, command, path, timeout=10):
+        """The bytes ferryd's transfer log records for the successful transfers (`command` of `path`)
+        that it appended after `offset`. ferryd writes the line once the transfer is over on its side,
+        which may be just after the client exited, so it waits for at least one (at most `timeout` s)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = []
+            with open(self.transfer_log, "rb") as f:
+                f.seek(offset)
+                for line in f.read().decode(errors="replace").splitlines():
+                    try:
+                        rec = json.loads(line)
+                    except ValueError:
+                        continue
+                    if rec.get("result") == "ok" and rec.get("command") == command and rec.get("path", "").lstrip("/") == path:
+                        found.append(int(rec.get("bytes", 0)))
+            if found or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if not found:
+            raise Failure("ferryd's transfer log has no successful %s of %s" % (command, path))
+        return sum(found)
+
+    def resume_workload(self, wid, op):
+        """Rows 7 (get) and 8 (put): a whole transfer of the big file, and one cut with SIGKILL at half
+        (its .chunks record) and then run again, which resumes; the resumed attempt is timed. The two
+        alternate run by run, and each run's pair gives one ratio. The bytes the resumed attempt moved
+        come from ferryd's transfer log; its summary line is checked against them."""
+        res = {"id": wid}
+        name = "big.bin"
+        src = os.path.join(self.share, name)
+        self.start_ferryd(transfer_log=True)
+        self.warm(name)
+        fsamp = RssSampler(self.ferryd_proc.pid)
+        up = os.path.join(self.share, "up")
+
+        if op == "get":
+            def command(label):
+                return self.ferry_cmd("get", name, os.path.join(self.dst, label), quiet=False)
+
+            def record_of(label):
+                path = os.path.join(self.dst, ".%s.ferrypart.chunks" % label)
+                return lambda: path
+
+            def received(label):
+                return os.path.join(self.dst, label)
+
+            def leftovers(label):
+                return [n for n in os.listdir(self.dst) if n.startswith("." + label + ".ferrypart")]
+
+            logged = lambda label: name
+        else:
+            def command(label):
+                return self.ferry_cmd("put", src, "up/" + label, quiet=False)
+
+            def record_of(label):
+                def find():
+                    for n in os.listdir(up):
+                        if n.startswith(".ferry-upload-resume-") and n.endswith(".chunks"):
+                            return os.path.join(up, n)
+                    return None
+                return find
+
+            def received(label):
+                return os.path.join(up, label)
+
+            def leftovers(label):
+                return [n for n in os.listdir(up) if n.startswith(".ferry-upload-resume-")]
+
+            logged = lambda label: "up/" + label
+
+        def whole():
+            with fsamp:
+                t, _ = self.timed_err(command("whole"), 900, env=self.ferry_env())
+            self.check(same_bytes(src, received("whole")), "ferry %s (whole)" % op)
+            return t
+
+        def resumed():
+            label = "resumed"
+            claimed = self.cut(command(label), record_of(label), self.big)
+            res.setdefault("cut", []).append(claimed)
+            if not leftovers(label):
+                raise Failure("the cut %s left no partial behind" % op)
+            # The kept half reaches the disk before the timed attempt, as it would have long before a
+            # real resume; the whole transfer also starts on an idle disk.
+            os.sync()
+            settle_disk(self.work)
+            offset = os.path.getsize(self.transfer_log)
+            with fsamp:
+                t, err = self.timed_err(command(label), 900, env=self.ferry_env())
+            moved = self.logged_bytes(offset, op, logged(label))
+            self.check(same_bytes(src, received(label)), "ferry %s (resumed)" % op)
+            if leftovers(label):
+                raise Failure("the resumed %s left %s behind" % (op, ", ".join(leftovers(label))))
+            said = summary_bytes(err)
+            if said is None or abs(said - moved) > max(self.big // 100, MiB):
+                self.notes.append("workload %s: the resumed %s's summary says %s moved, ferryd's transfer log %d bytes (%s)."
+                                  % (wid, op, "nothing" if said is None else "%d bytes" % said, moved, err.splitlines()[-1][:200] if err else "no output"))
+            if "ferry: resuming " not in err:
+                self.notes.append("workload %s: the second %s did not say it was resuming: %s" % (wid, op, err[-200:]))
+            res.setdefault("moved_at", {})[self.run_no] = moved
+            return t
+
+        log("workload %s: warm-up (untimed): one whole %s, so ferryd has the file's chunk digests" % (wid, op))
+        self.record({"id": wid + "-warm"}, "whole", whole)
+        self.alternate(res, wid, [("whole", whole), ("resumed", resumed)])
+        res["ferry_rss"] = proc_status(self.ferryd_proc.pid, "VmHWM")
+        self.stop_ferryd()
+        self.results[wid] = res
+
+    def w7_resume_get(self):
+        self.resume_workload("7", "get")
+
+    def w8_resume_put(self):
+        self.resume_workload("8", "put")
+
+    def w9_trees(self):
+        """Row 9: `ferry put -r` of the tree of small files to a new directory, then the same command
+        again; `ferry get -r` of it to a new local directory, then again. The first of each pair runs
+        with empty digest caches (a fresh ferryd without the files' attributes, a new XDG_CACHE_HOME);
+        the second right after, with the caches the first left. Each run writes to directories of its
+        own, all removed after the last run (ext4 is slow to allocate inodes after many deletes)."""
+        res = {"id": "9", "unchanged": {}}
+        tree = os.path.join(self.share, "small")
+        remote_parent = "tree9"
+        local_parent = os.path.join(self.work, "tree9")
+        os.makedirs(os.path.join(self.share, remote_parent), exist_ok=True)
+        os.makedirs(local_parent, exist_ok=True)
+
+        def compare(outdir):
+            for n in self.small_names:
+                if not same_bytes(os.path.join(self.share, n), os.path.join(outdir, os.path.basename(n))):
+                    return False
+            return len(os.listdir(outdir)) == len(self.small_names)
+
+        def one(side, cmd, out, env, second):
+            t, err = self.timed_err(cmd, 900, env=env)
+            self.check(compare(out), "ferry %s" % side)
+            m = re.search(r"ferry: (\d+) files? (?:was|were) unchanged", err)
+            res["unchanged"].setdefault(side, []).append(int(m.group(1)) if m else 0)
+            if second and (not m or int(m.group(1)) != self.nsmall):
+                self.notes.append("workload 9: the second %s skipped %s of %d files: %s" % (
+                    side, m.group(1) if m else "none", self.nsmall, err.splitlines()[-1][:200] if err else ""))
+            return t
+
+        for r in range(self.runs):
+            self.run_no = r
+            self.start_ferryd()  # no digests on the server side
+            fsamp = RssSampler(self.ferryd_proc.pid)
+            env = self.ferry_env(cache=os.path.join(self.work, "client-cache-9-%d" % r))  # none on ours
+            remote = "%s/r%d" % (remote_parent, r)
+            os.makedirs(os.path.join(self.share, remote))
+            local = os.path.join(local_parent, "r%d" % r)
+            os.makedirs(local)
+            # REMOTE and LOCAL exist, so each receives a copy named `small`, both times (like cp -r).
+            put = self.ferry_cmd("put", "-r", tree, remote, quiet=False)
+            get = self.ferry_cmd("get", "-r", "small", local, quiet=False)
+            put_out = os.path.join(self.share, remote, "small")
+            get_out = os.path.join(local, "small")
+            pairs = [
+                (("put1", lambda: one("put -r", put, put_out, env, False)), ("put2", lambda: one("put -r", put, put_out, env, True))),
+                (("get1", lambda: one("get -r", get, get_out, env, False)), ("get2", lambda: one("get -r", get, get_out, env, True))),
+            ]
+            times = {}
+            with fsamp:
+                for pair in self.sides(r, pairs):
+                    for side, fn in pair:
+                        times[side] = self.record(res, side, fn, clear=False)
+                        self.settle_ferryd()
+            log("workload 9 run %d put -r %s then %s; get -r %s then %s" % (r + 1, *("FAIL" if times[s] is None else fmt_s(times[s]) for s in ("put1", "put2", "get1", "get2"))))
+            res["ferry_rss"] = max(res.get("ferry_rss") or 0, proc_status(self.ferryd_proc.pid, "VmHWM") or 0)
+            self.stop_ferryd()
+        shutil.rmtree(os.path.join(self.share, remote_parent), ignore_errors=True)
+        shutil.rmtree(local_parent, ignore_errors=True)
+        for r in range(self.runs):
+            shutil.rmtree(os.path.join(self.work, "client-cache-9-%d" % r), ignore_errors=True)
+        self.clear_dst()
+        self.results["9"] = res
+
     # ---- report -----------------------------------------------------------------------------
+
+    # Every side a workload can record, so that a workload that could not run shows FAIL everywhere.
+    SIDES = ("ferry", "peer", "peer_sync", "md5sum", "openssl", "first", "second", "whole", "resumed", "put1", "put2", "get1", "get2")
 
     def rows(self):
         """The table: one dict per row."""
@@ -1445,6 +1654,9 @@ class Bench:
             ("4", self.w4_concurrent),
             ("5", self.w5_idle),
             ("6", self.w6_twice),
+            ("7", self.w7_resume_get),
+            ("8", self.w8_resume_put),
+            ("9", self.w9_trees),
         ]
         for wid, fn in workloads:
             if only and wid not in only:
@@ -1455,7 +1667,7 @@ class Bench:
                 fn()
             except Failure as e:  # a server that would not start: that workload fails, the rest go on
                 log("workload %s FAILED: %s" % (wid, e))
-                self.results[wid] = {"id": wid, "ferry_fail": [str(e)], "peer_fail": [str(e)], "first_fail": [str(e)], "second_fail": [str(e)], "reads": {"first": [], "second": []}}
+                self.results[wid] = dict({s + "_fail": [str(e)] for s in self.SIDES}, id=wid, reads={"first": [], "second": []})
                 self.stop_ferryd()
         return self.report(time.monotonic() - t0)
 
