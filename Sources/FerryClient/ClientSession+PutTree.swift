@@ -1,3 +1,4 @@
+import FerryCrypto
 import FerryPosix
 import FerryWire
 
@@ -80,7 +81,30 @@ extension ClientSession {
         progress?.begin(name: label(0), total: toSend.reduce(0) { $0 + $1.size }, phase: "sending")
         var moved: UInt64 = 0
         var stored = 0
-        for (index, file) in toSend.enumerated() {
+        var done = 0
+        // Files of one chunk go up pipelined; what that could not store, and the large files, one by one.
+        // (A pipelined file is sent whole, so it never takes up a partial: --no-resume changes nothing there.)
+        var oneByOne = toSend.filter { $0.size > UInt64(ChunkGrid.size) }
+        do throws(ClientError) {
+            let small = toSend.filter { $0.size <= UInt64(ChunkGrid.size) }
+            let pipelined = try uploadPipelined(small, from: local, to: remote) { file, outcome in
+                done += 1
+                switch outcome {
+                case .stored:
+                    stored += 1
+                    moved += file.size
+                    progress?.update(done: moved)
+                case .retry: oneByOne.append(file)
+                case .failed(let why): failures.append("\(LocalTree.join(local, file.relativePath)): \(why)")
+                }
+                progress?.relabel(label(done))
+            }
+            done -= pipelined.retried
+        } catch {
+            progress?.abandon()
+            throw ClientError("\(error.message); \(stored) files were stored before that")
+        }
+        for file in oneByOne {
             let base = moved
             do {
                 let result = try upload(LocalTree.join(local, file.relativePath), to: RemoteTree.join(remote, file.relativePath),
@@ -94,12 +118,116 @@ extension ClientSession {
                 }
                 failures.append("\(LocalTree.join(local, file.relativePath)): \(error.message)")
             }
-            progress?.relabel(label(index + 1))
+            done += 1
+            progress?.relabel(label(done))
         }
         let seconds = started.secondsElapsed
         progress?.finish(name: label(toSend.count), bytes: moved, seconds: seconds, check: "SHA-256 verified")
         return UploadTreeResult(files: stored, bytes: moved, seconds: seconds, path: remote, unchanged: unchanged,
                                 failures: failures, skipped: tree.skipped.map { LocalTree.join(local, $0) })
+    }
+}
+
+/// What became of one file sent in a pipeline.
+enum PipelinedOutcome {
+    case stored
+    /// Not stored, but worth a try on its own (busy, or a chunk damaged on the way).
+    case retry
+    case failed(String)
+}
+
+extension ClientSession {
+    /// Files in flight at most, and their bytes.
+    static let uploadWindow = (files: 32, bytes: UInt64(32 << 20))
+
+    /// Uploads files of at most one chunk without waiting for each answer (docs/PROTOCOL.md 6.6.4,
+    /// pipelining): for each, `upload`, its `chunk` and a `commit` marked `last` go out in a row, and
+    /// the answers are read in order while later files are sent. A refused upload costs nothing more:
+    /// the server drops the chunk and commit sent behind it. `report` hears what became of each file,
+    /// in order. Returns how many were handed back for a retry on their own.
+    func uploadPipelined(_ files: [LocalWalk.File], from local: String, to remote: String,
+                         report: (LocalWalk.File, PipelinedOutcome) -> Void) throws(ClientError) -> (stored: Int, retried: Int) {
+        guard !files.isEmpty else { return (0, 0) }
+        var inFlight: [(file: LocalWalk.File, status: FileStatus?, contentHash: String)] = []
+        var inFlightBytes: UInt64 = 0
+        var counts = (stored: 0, retried: 0)
+        func settleOne() throws(ClientError) {
+            let (file, status, contentHash) = inFlight.removeFirst()
+            inFlightBytes -= file.size
+            let outcome = try readPipelinedAnswer()
+            switch outcome {
+            case .stored:
+                counts.stored += 1
+                if let status { localDigests?.store(LocalDigests.Digests(contentHash: contentHash, md5: nil), for: status) }
+            case .retry: counts.retried += 1
+            case .failed: break
+            }
+            report(file, outcome)
+        }
+        do {
+            for file in files {
+                let path = LocalTree.join(local, file.relativePath)
+                let bytes: [UInt8]
+                let status: FileStatus
+                do {
+                    let opened = try File.openForReading(path: path)
+                    status = try FileStatus.of(opened)
+                    guard status.kind == .file, UInt64(max(status.size, 0)) <= UInt64(ChunkGrid.size) else {
+                        report(file, .retry)
+                        counts.retried += 1
+                        continue
+                    }
+                    var buffer = [UInt8](repeating: 0, count: Int(status.size))
+                    let count = try buffer.withUnsafeMutableBytes { try File.read(opened, into: $0, at: 0) }
+                    guard count == buffer.count else { throw ClientError("the file shrank while it was read") }
+                    bytes = buffer
+                } catch {
+                    report(file, .failed("cannot read: \(ClientSession.describe(error))"))
+                    continue
+                }
+                let digests = bytes.isEmpty ? [] : [Digest.hash(.sha256, bytes)]
+                let contentHash = ContentHash.of(digests).hexString
+                var messages: [Message] = [.upload(UploadRequest(path: RemoteTree.join(remote, file.relativePath), size: UInt64(bytes.count)))]
+                if let digest = digests.first { messages.append(.chunk(ChunkHeader(index: 0, size: bytes.count, sha256: digest.hexString))) }
+                try channel.send(messages, timeout: timeout)
+                try bytes.withUnsafeBytes { try channel.sendBody($0, timeout: timeout) }
+                try channel.send(.commit(CommitRequest(contentHash: contentHash, last: true)), timeout: timeout)
+                inFlight.append((file, status, contentHash))
+                inFlightBytes += UInt64(bytes.count)
+                while inFlight.count >= Self.uploadWindow.files || inFlightBytes >= Self.uploadWindow.bytes {
+                    try settleOne()
+                }
+            }
+            while !inFlight.isEmpty { try settleOne() }
+        } catch let error as ClientError {
+            throw error
+        } catch {
+            channel.socket.close()
+            throw ClientError(translating: error)
+        }
+        return counts
+    }
+
+    /// The answer to one pipelined upload: an `error` alone (refused), or `partial` pages and then
+    /// `stored` or an `error`.
+    private func readPipelinedAnswer() throws(ClientError) -> PipelinedOutcome {
+        var message: Message
+        do { message = try channel.receive(timeout: timeout) } catch { throw ClientError(translating: error) }
+        if case .error(let refusal) = message {
+            return refusal.code == .busy ? .retry : .failed(refusal.message)
+        }
+        while case .partial(let page) = message {
+            if !page.more { break }
+            do { message = try channel.receive(timeout: timeout) } catch { throw ClientError(translating: error) }
+        }
+        guard case .partial = message else { throw unexpected(message) }
+        do { message = try channel.receive(timeout: timeout) } catch { throw ClientError(translating: error) }
+        switch message {
+        case .stored: return .stored
+        case .error(let reply) where reply.code == .checksumMismatch: return .retry
+        case .error(let reply): return .failed(reply.message)
+        default: throw unexpected(message)
+        }
     }
 }
 

@@ -14,6 +14,7 @@ extension Session {
     /// then the file is fsynced and renamed into place. Until then an existing file of that name is
     /// untouched, and if the upload is cut, the verified chunks wait for it to resume.
     func upload(_ request: UploadRequest, root: ShareRoot) throws -> TransferSummary {
+        uploadAnswered = false
         let (user, path) = try uploader(request.path, size: request.size)
         let location = try root.locate(path, followFinal: false)
         let replacing = try replaceableSize(location)
@@ -52,6 +53,7 @@ extension Session {
 
         var held = partial.verifiedChunks()
         let count = ChunkGrid.count(for: request.size)
+        uploadAnswered = true
         try sendHeld(held, count: count)
         var receiver = ChunkReceiver(file: partial.file, size: request.size, bufferSize: configuration.chunkSize, record: partial.record)
         var received: UInt64 = 0
@@ -75,6 +77,11 @@ extension Session {
                 held.merge(outcome.verified) { _, new in new }
                 for index in outcome.mismatched { held[index] = nil }
                 let missing = (0..<count).filter { held[$0] == nil }
+                if !missing.isEmpty && commit.last == true {
+                    throw ErrorReply(.checksumMismatch, "chunks \(Self.describe(missing)) are missing or failed their digest"
+                                     + (outcome.mismatched.isEmpty ? "" : " (\(Self.describe(outcome.mismatched)) failed)")
+                                     + "; the verified rest waits for the same upload to resume")
+                }
                 if !missing.isEmpty {
                     if !outcome.mismatched.isEmpty {
                         logger.notice("upload \(location.path): chunks \(ChunkRange.ranges(of: outcome.mismatched).map { "\($0.indices)" }.joined(separator: ", ")) failed their digest")
@@ -97,6 +104,12 @@ extension Session {
                 throw WireError.malformedMessage("expected \"chunk\" or \"commit\" during an upload, not \"\(message.type)\"")
             }
         }
+    }
+
+    /// "3, 7-9" for chunk indices, in messages.
+    static func describe(_ indices: [Int]) -> String {
+        ChunkRange.ranges(of: indices).prefix(20).map { $0.count == 1 ? "\($0.first)" : "\($0.first)-\($0.first + $0.count - 1)" }
+            .joined(separator: ", ") + (ChunkRange.ranges(of: indices).count > 20 ? ", …" : "")
     }
 
     /// The held chunks, in `partial` pages.

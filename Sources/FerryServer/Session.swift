@@ -20,6 +20,8 @@ final class Session {
     let tls: TLSStream?
     var logger: Logger
     var user: UserRecord?
+    /// Whether the current `upload` got as far as its `partial` reply.
+    var uploadAnswered = false
     /// When the connection was accepted.
     let started: ContinuousClock.Instant
     /// The end of the login timeout, which runs from the accept: TLS handshake, hello and login.
@@ -102,6 +104,9 @@ final class Session {
     // MARK: commands
 
     private func serveCommands(root: ShareRoot) throws {
+        // After an `upload` refused before its `partial` reply, the `chunk`s and the `commit` a
+        // pipelining client sent behind it are read and dropped (docs/PROTOCOL.md 6.6.4).
+        var skippingRefusedUpload = false
         while true {
             let message: Message
             do {
@@ -114,6 +119,18 @@ final class Session {
                 continue
             } catch let error as TimeoutError {
                 throw TimeoutError(operation: "a command (idle for \(configuration.idleTimeout.formattedSeconds) s; \(error))")
+            }
+            if skippingRefusedUpload {
+                switch message {
+                case .chunk(let header):
+                    try discardChunk(header)
+                    continue
+                case .commit:
+                    skippingRefusedUpload = false
+                    continue
+                default:
+                    skippingRefusedUpload = false
+                }
             }
             guard handle.beginCommand() else { return }
             do {
@@ -137,8 +154,26 @@ final class Session {
             } catch let refusal as ErrorReply {
                 logger.notice("\(message.type) refused: \(refusal.code): \(refusal.message)")
                 try reply(.error(refusal))
+                if case .upload = message, !uploadAnswered { skippingRefusedUpload = true }
             }
             guard handle.endCommand() else { return }
+        }
+    }
+
+    /// Reads and drops the body of a chunk sent behind a refused upload.
+    private func discardChunk(_ header: ChunkHeader) throws {
+        guard header.size >= 0, header.size <= ChunkGrid.size else {
+            throw WireError.malformedMessage("a chunk is at most \(ChunkGrid.size) bytes, not \(header.size)")
+        }
+        try withChunkBuffer { buffer in
+            var left = UInt64(header.size)
+            channel.beginBody()
+            while left > 0 {
+                let count = try channel.readBody(into: buffer, remaining: left, timeout: configuration.stallTimeout)
+                if count == 0 { throw WireError.truncated(expected: UInt64(header.size), received: UInt64(header.size) - left) }
+                left -= UInt64(count)
+            }
+            channel.endBody()
         }
     }
 

@@ -176,11 +176,16 @@ public struct PartialPage: Codable, Equatable, Sendable {
 public struct CommitRequest: Codable, Equatable, Sendable {
     public var contentHash: String
     public var md5: String?
-    public init(contentHash: String, md5: String? = nil) {
+    /// The client sends nothing more for this upload (it pipelines the next request): when chunks are
+    /// missing, the server ends the upload with `checksum_mismatch` instead of answering `incomplete`,
+    /// and keeps the verified chunks for a resume.
+    public var last: Bool?
+    public init(contentHash: String, md5: String? = nil, last: Bool? = nil) {
         self.contentHash = contentHash
         self.md5 = md5
+        self.last = last
     }
-    enum CodingKeys: String, CodingKey { case contentHash = "content_hash", md5 }
+    enum CodingKeys: String, CodingKey { case contentHash = "content_hash", md5, last }
 }
 
 /// Server → client: the commit cannot happen yet; these chunks are missing or failed their digest.

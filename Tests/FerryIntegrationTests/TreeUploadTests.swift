@@ -1,5 +1,6 @@
 @testable import FerryClient
 import FerryCrypto
+import FerryWire
 import Foundation
 import Testing
 
@@ -29,6 +30,55 @@ import Testing
         #expect(TreeDownloadTests.contents(server.url("backup/tree")) == TreeDownloadTests.contents(tree))
         #expect(try FileManager.default.subpathsOfDirectory(atPath: server.url("backup").path).allSatisfy { !$0.contains(".ferry-") },
                 "no hidden files left on the server")
+    }
+
+    @Test func aFileRefusedInThePipelineIsReportedAndTheRestAreStored() throws {
+        let server = try TestServer()
+        let local = try LocalDirectory()
+        for index in 0..<100 { try randomBytes(index * 37).write(to: local.file("f\(index)")) }
+        // Where f50 should go, a directory stands: that upload is refused, with its chunk and commit
+        // already on their way behind it.
+        try FileManager.default.createDirectory(at: server.url("up/f50"), withIntermediateDirectories: true)
+        let session = try server.login()
+        let result = try session.uploadTree(local.path, to: "up")
+        #expect(result.files == 99)
+        #expect(result.failures.count == 1 && result.failures[0].contains("f50") && result.failures[0].contains("is a directory"), "\(result.failures)")
+        for index in 0..<100 where index != 50 {
+            #expect(try Data(contentsOf: server.url("up/f\(index)")) == Data(contentsOf: local.file("f\(index)")))
+        }
+        #expect(try session.list("up").entries.count == 100, "the session goes on, in step")
+    }
+
+    @Test func theServerDropsWhatWasSentBehindARefusedUploadAndEndsALastCommitThatLacksChunks() throws {
+        let server = try TestServer()
+        let session = try server.login()
+        let raw = RawClient(session)
+        let body = Array("hello".utf8)
+        let digest = Digest.hash(.sha256, body).hexString
+        // Refused (the root is a directory): the chunk and commit behind it are dropped, the ls answered.
+        try raw.send(.upload(UploadRequest(path: "", size: 5)))
+        try raw.send(.chunk(ChunkHeader(index: 0, size: 5, sha256: digest)))
+        try raw.sendRaw(body)
+        try raw.send(.commit(CommitRequest(contentHash: String(repeating: "0", count: 64), last: true)))
+        try raw.send(.list(PathRequest(path: "")))
+        guard case .error(let refusal) = try raw.receive() else { Issue.record("no refusal"); return }
+        #expect(refusal.code == .isDirectory)
+        guard case .listing = try raw.receive() else { Issue.record("the ls was not answered next"); return }
+
+        // Accepted, but the last commit comes with chunk 1 of 2 missing: checksum_mismatch, not incomplete.
+        let big = [UInt8](repeating: 7, count: (4 << 20) + 1)
+        try raw.send(.upload(UploadRequest(path: "two.bin", size: UInt64(big.count))))
+        guard case .partial = try raw.receive() else { Issue.record("no partial"); return }
+        try raw.send(.chunk(ChunkHeader(index: 0, size: 4 << 20, sha256: Digest.hash(.sha256, Array(big[..<(4 << 20)])).hexString)))
+        try raw.sendRaw(Array(big[..<(4 << 20)]))
+        try raw.send(.commit(CommitRequest(contentHash: String(repeating: "0", count: 64), last: true)))
+        guard case .error(let missing) = try raw.receive() else { Issue.record("no error"); return }
+        #expect(missing.code == .checksumMismatch && missing.message.contains("chunks 1 are missing"), "\(missing)")
+        #expect(try session.list("").entries.isEmpty, "nothing stored, the partial hidden, the session in step")
+        let local = try LocalDirectory()
+        try Data(big).write(to: local.file("two.bin"))
+        let resumed = try server.login().upload(local.file("two.bin").path, to: "two.bin")
+        #expect(resumed.resumedBytes == 4 << 20, "the verified chunk waited")
     }
 
     @Test func aSecondGetRFetchesOnlyWhatChanged() throws {

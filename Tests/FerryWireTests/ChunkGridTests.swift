@@ -50,4 +50,11 @@ struct ChunkGridTests {
         }
         #expect(new.offers(Hello.chunksFeature) && !new.offers(Hello.mkdirFeature))
     }
+
+    @Test("a commit may say it is the last word of its upload")
+    func lastCommit() throws {
+        let line = #"{"type":"commit","content_hash":"9595c9df90075148eb06860365df33584b75bff782a510c6cd4883a419833d50","last":true}"#
+        #expect(try MessageCoder().decode(Array(line.utf8))
+                == .commit(CommitRequest(contentHash: "9595c9df90075148eb06860365df33584b75bff782a510c6cd4883a419833d50", last: true)))
+    }
 }
