@@ -24,6 +24,9 @@ public enum FileHasher {
         progress: (UInt64) throws -> Void = { _ in }
     ) throws -> Result {
         let wanted = indices ?? Array(0..<ChunkGrid.count(for: size))
+        if size <= UInt64(ChunkGrid.size) && wanted.count <= 1 {
+            return try hashSmall(file, size: Int(size), chunk: !wanted.isEmpty, md5: md5)
+        }
         let pass = Pass(file: file, size: size, indices: wanted)
         var threads = (0..<min(workers, max(wanted.count, 1))).map { _ in Thread { pass.hashChunks() } }
         if md5 { threads.append(Thread { pass.hashMD5() }) }
@@ -33,6 +36,17 @@ public enum FileHasher {
         }
         try pass.wait(threads: threads.count, progress: progress)
         return Result(digests: pass.digests, md5: pass.md5)
+    }
+
+    /// A file of at most one chunk, on the caller's thread: one read, both digests, no threads to start
+    /// (a tree of small files would otherwise start two per file).
+    private static func hashSmall(_ file: Descriptor, size: Int, chunk: Bool, md5: Bool) throws -> Result {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 4096)
+        defer { buffer.deallocate() }
+        let count = try File.read(file, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<size]), at: 0)
+        guard count == size else { throw FileShrank(expected: UInt64(size), sent: UInt64(count)) }
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<size])
+        return Result(digests: chunk ? [Digest.hash(.sha256, bytes)] : [], md5: md5 ? Digest.hash(.md5, bytes) : nil)
     }
 
     /// The SHA-256 of a whole chunk of zeros, worked out once.
