@@ -11,6 +11,9 @@ Environment:
   BENCH_HOLD=S     seconds the idle sessions of workload 5 are held (default 10)
   BENCH_OUT=FILE   also write the results as Markdown to FILE
   BENCH_ONLY=1,3   run only these workloads (for development; the table shows the rest as skipped)
+
+Every ferry client runs with XDG_CACHE_HOME inside the work directory (its digest cache), and every
+ferryd starts without the digests an earlier one left on the shared files (forget_digests).
 """
 
 import argparse
@@ -318,6 +321,13 @@ class Failure(Exception):
     pass
 
 
+def pair_ratios(res, a, b):
+    """a_i / b_i for every run i in which both sides of the pair succeeded, in run order."""
+    at = (res or {}).get("at", {})
+    ta, tb = at.get(a, {}), at.get(b, {})
+    return [ta[r] / tb[r] for r in sorted(ta) if tb.get(r)]
+
+
 # ---------------------------------------------------------------------------------------------
 # the benchmark
 
@@ -435,7 +445,7 @@ class Bench:
                     pass
         shutil.rmtree(self.ferryd_cache, ignore_errors=True)
 
-    def settle_ferryd(self, quiet=0.5, timeout=120):
+    def settle_ferryd(self, quiet=0.3, timeout=120):
         """Waits until ferryd has used no CPU to speak of for `quiet` seconds: after a get or put of a
         file over 64 MiB it works out the file's MD5 on a background thread, and that must not land in
         the next timed run (the other side's, most often). Returns the CPU seconds it used meanwhile."""
@@ -1199,6 +1209,9 @@ class Bench:
             # real resume; the whole transfer also starts on an idle disk.
             os.sync()
             settle_disk(self.work)
+            # What is kept can be more than what the record claimed at the kill: ferryd goes on verifying
+            # the chunks of a put that were already in the socket buffers.
+            res.setdefault("kept", []).append(verified_chunks(record_of(label)() or "") / math.ceil(self.big / CHUNK))
             offset = os.path.getsize(self.transfer_log)
             with fsamp:
                 t, err = self.timed_err(command(label), 900, env=self.ferry_env())
@@ -1247,14 +1260,14 @@ class Bench:
                     return False
             return len(os.listdir(outdir)) == len(self.small_names)
 
-        def one(side, cmd, out, env, second):
+        def one(side, cmd, out, env):
             t, err = self.timed_err(cmd, 900, env=env)
-            self.check(compare(out), "ferry %s" % side)
+            self.check(compare(out), "ferry %s (%s)" % (cmd[cmd.index("-r") - 1], side))
             m = re.search(r"ferry: (\d+) files? (?:was|were) unchanged", err)
             res["unchanged"].setdefault(side, []).append(int(m.group(1)) if m else 0)
-            if second and (not m or int(m.group(1)) != self.nsmall):
-                self.notes.append("workload 9: the second %s skipped %s of %d files: %s" % (
-                    side, m.group(1) if m else "none", self.nsmall, err.splitlines()[-1][:200] if err else ""))
+            if side.endswith("2") and (not m or int(m.group(1)) != self.nsmall):
+                self.notes.append("workload 9: the second %s -r skipped %s of %d files: %s" % (
+                    side[:3], m.group(1) if m else "none", self.nsmall, err.splitlines()[-1][:200] if err else ""))
             return t
 
         for r in range(self.runs):
@@ -1272,8 +1285,8 @@ class Bench:
             put_out = os.path.join(self.share, remote, "small")
             get_out = os.path.join(local, "small")
             pairs = [
-                (("put1", lambda: one("put -r", put, put_out, env, False)), ("put2", lambda: one("put -r", put, put_out, env, True))),
-                (("get1", lambda: one("get -r", get, get_out, env, False)), ("get2", lambda: one("get -r", get, get_out, env, True))),
+                (("put1", lambda: one("put1", put, put_out, env)), ("put2", lambda: one("put2", put, put_out, env))),
+                (("get1", lambda: one("get1", get, get_out, env)), ("get2", lambda: one("get2", get, get_out, env))),
             ]
             times = {}
             with fsamp:
@@ -1310,6 +1323,15 @@ class Bench:
         def failed(res, *sides):
             return res is None or any(res.get(s + "_fail") or not res.get(s) for s in sides)
 
+        def ratio_of(res, a, b):
+            """The median over the runs of a_i / b_i, each pair timed back to back in run i (this
+            machine's speed drifts by a factor of two within minutes: a ratio of two medians, each
+            taken from different minutes, would mislead). None if a side failed."""
+            if med(res, a) is None or not med(res, b):
+                return None
+            rs = pair_ratios(res, a, b)
+            return statistics.median(rs) if rs else None
+
         def verdict(ok, res, *sides):
             if res is None:
                 return "skipped"
@@ -1319,7 +1341,7 @@ class Bench:
 
         def row(num, what, ref, res, a, b, target, limit, sides, a_label=None, b_label=None, rss=True, kind="ratio"):
             ta, tb = med(res, a), med(res, b)
-            ratio = ta / tb if ta is not None and tb else None
+            ratio = ratio_of(res, a, b)
             if kind == "info":
                 result = "info" if ratio is not None else ("skipped" if res is None else "FAIL")
             else:
@@ -1340,13 +1362,14 @@ class Bench:
             )
 
         r1 = R.get("1")
-        row("1", "get %s to a file" % big, "vsftpd + curl -o", r1, "ferry", "peer", "<= 0.80x", 0.80, ("ferry", "peer"))
+        row("1", "get %s to a file, verified" % big, "vsftpd + curl -o", r1, "ferry", "peer", "<= 0.80x", 0.80, ("ferry", "peer"))
         if r1 is not None:
             floor_side = "openssl"
             m_md5sum, m_openssl = med(r1, "md5sum"), med(r1, "openssl")
             if m_md5sum is not None and (m_openssl is None or m_md5sum < m_openssl):
                 floor_side = "md5sum"
             r1["floor"] = r1.get(floor_side, [])
+            r1.setdefault("at", {})["floor"] = r1.get("at", {}).get(floor_side, {})
             if r1.get(floor_side + "_fail"):
                 r1["floor_fail"] = r1[floor_side + "_fail"]
             self.floor_tool = "md5sum" if floor_side == "md5sum" else "openssl md5"
@@ -1373,7 +1396,7 @@ class Bench:
                 }
             )
         r2 = R.get("2")
-        row("2", "put %s" % big, "vsftpd + curl -T", r2, "ferry", "peer", "<= 0.80x", 0.80, ("ferry", "peer"))
+        row("2", "put %s, verified, atomic, fsynced" % big, "vsftpd + curl -T", r2, "ferry", "peer", "<= 1.00x", 1.00, ("ferry", "peer"))
         row("2s", "(info) put %s vs curl + fsync" % big, "curl -T, then sync FILE", r2, "ferry", "peer_sync", "—", None, ("ferry", "peer_sync"), rss=False, kind="info")
         row("3", "%d x 4 KiB files, one session" % self.nsmall, "lftp mirror -P 8", R.get("3"), "ferry", "peer", "<= 0.10x (10x faster)", 0.10, ("ferry", "peer"))
         row("3s", "(info) %d small files vs lftp + fsync" % self.nsmall, "lftp, then sync FILES", R.get("3"), "ferry", "peer_sync", "—", None, ("ferry", "peer_sync"), rss=False, kind="info")
@@ -1402,8 +1425,9 @@ class Bench:
             rows.append({"num": "5m", "what": "ferryd peak RSS, idle sessions", "ref": "VmHWM of ferryd", "ferry": "—", "peer": "—", "ratio": "—", "target": "<= 100 MiB", "result": "skipped", "ferry_rss": "", "peer_rss": ""})
         r6 = R.get("6")
         ok6 = False
+        ratio6 = ratio_of(r6, "second", "first") if r6 is not None else None
         if r6 is not None and not failed(r6, "first", "second"):
-            ok6 = med(r6, "second") < med(r6, "first")
+            ok6 = ratio6 is not None and ratio6 < 1.0
             rd = r6["reads"]
             if rd["first"] and rd["second"]:
                 # the first get reads the file to hash it; the second must not read it again for that
@@ -1415,13 +1439,36 @@ class Bench:
                 "ref": "1st get, fresh ferryd",
                 "ferry": "FAIL" if r6 is not None and failed(r6, "second") else (fmt_s(med(r6, "second")) if r6 else "—"),
                 "peer": "FAIL" if r6 is not None and failed(r6, "first") else (fmt_s(med(r6, "first")) if r6 else "—"),
-                "ratio": "%.2f" % (med(r6, "second") / med(r6, "first")) if r6 and med(r6, "second") and med(r6, "first") else "—",
+                "ratio": "%.2f" % ratio6 if ratio6 is not None else "—",
                 "target": "< 1.00x, no re-hash",
                 "result": verdict(ok6, r6, "first", "second"),
                 "ferry_rss": fmt_mib(r6.get("ferry_rss")) if r6 else "",
                 "peer_rss": "",
             }
         )
+        for wid, op in (("7", "get"), ("8", "put")):
+            r = R.get(wid)
+            row(wid, "%s %s cut at 50 %%, resumed" % (op, big), "whole %s, same run" % op, r, "resumed", "whole", "<= 0.60x", 0.60, ("resumed", "whole"))
+            moved = sorted((r or {}).get("moved_at", {}).values())
+            worst = moved[-1] if moved else None
+            kept = (r or {}).get("kept") or []
+            rows.append(
+                {
+                    "num": wid + "b",
+                    "what": "bytes the resumed %s moved%s" % (op, " (%.0f-%.0f %% kept)" % (100 * min(kept), 100 * max(kept)) if kept else ""),
+                    "ref": "the file's size",
+                    "ferry": "FAIL" if r is not None and failed(r, "resumed") else (fmt_bytes(worst) if worst is not None else "—"),
+                    "peer": fmt_bytes(self.big),
+                    "ratio": "%.3f" % (worst / self.big) if worst is not None else "—",
+                    "target": "<= 0.52x",
+                    "result": "skipped" if r is None else ("FAIL" if failed(r, "resumed") or worst is None else ("PASS" if worst <= 0.52 * self.big else "MISS")),
+                    "ferry_rss": "",
+                    "peer_rss": "",
+                }
+            )
+        r9 = R.get("9")
+        for num, op, first, second in (("9p", "put -r", "put1", "put2"), ("9g", "get -r", "get1", "get2")):
+            row(num, "2nd %s of %d unchanged files" % (op, self.nsmall), "1st %s, empty caches" % op, r9, second, first, "<= 0.10x", 0.10, (second, first), rss=num == "9p")
         return rows
 
     COLS = [
@@ -1462,7 +1509,7 @@ class Bench:
             ("kernel", "%s %s" % (platform.system(), platform.release())),
             ("ferry", "%s, commit %s, binaries in %s" % (sh([self.ferry, "--version"]), rev, os.path.relpath(self.bin_dir, REPO) if self.bin_dir.startswith(REPO) else self.bin_dir)),
             ("peers", "vsftpd %s, %s, %s" % (self.vsftpd_version(), sh(["curl", "--version"]).split("\n")[0].split(" (")[0], "lftp " + sh(["lftp", "--version"]).split("Version ")[-1].split(" ")[0])),
-            ("runs", "%d timed runs per side, median shown; sides alternate%s" % (self.runs, "; QUICK mode (smaller data)" if self.quick else "")),
+            ("runs", "%d timed runs per side, median shown; sides alternate; ratio = median of the per-run ratios%s" % (self.runs, "; QUICK mode (smaller data)" if self.quick else "")),
             ("data", "%s (temporary, on %s; page cache warm)" % (self.work, self.fs_of(self.work))),
             ("load", "load average (1/5/15 min) at the start: %s; at the end: %s (other work on the machine shows up here)" % (self.load_at_start, self.loadavg())),
         ]
@@ -1487,24 +1534,35 @@ class Bench:
         r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "vsftpd"], capture_output=True, text=True)
         return r.stdout.strip() or "?"
 
+    def pair_detail(self, res, a, b):
+        rs = pair_ratios(res, a, b)
+        return " ".join("%.2f" % x for x in rs) if rs else ""
+
     def footnotes(self):
         big = human_size(self.big)
         notes = [
             "Times are wall-clock medians of the timed runs, from starting the client process to its exit "
-            "(process start, login and, for ferry, the MD5 check included). ratio = ferry / reference; "
-            "PASS/MISS compare the ratio with the target; FAIL means a client exited non-zero or the bytes "
+            "(process start, login and, for ferry, the chunk checks included). Both sides of a row run back to "
+            "back in every run, as a pair (the order flips run by run); ratio is the median over the runs of "
+            "ferry_i / reference_i, the ratio within each pair, not the ratio of the two medians shown: this "
+            "machine's speed drifts by up to a factor of two within minutes. PASS/MISS compare the ratio with "
+            "the target; FAIL means a client exited non-zero or the bytes "
             "received differed (every received file is compared with the source outside the timed section). "
-            "After each run the received files are deleted and the bench waits until /proc/diskstats shows the "
-            "disk idle for 1.5 s (online discard keeps it busy after a large delete).",
-            "ferry verifies every transfer with MD5 and fsyncs the file before renaming it into place (get and "
-            "put). curl, lftp and vsftpd neither verify nor fsync. The (info) rows 1s-4s time the same vsftpd runs "
-            "up to the end of a `sync FILE...` (fsync of every received file) started right after the client exits, "
-            "so that the disk write is paid on both sides; they have no target.",
+            "After each run the received files are deleted, the bench waits until ferryd has used no CPU for "
+            "0.3 s (it works out a large file's MD5 in the background after a transfer) and until /proc/diskstats "
+            "shows the disk idle for 1.5 s (online discard keeps it busy after a large delete).",
+            "ferry verifies every transfer chunk by chunk (SHA-256 of every 4 MiB chunk, checked as it arrives; "
+            "the whole file's MD5 only with --md5, which the bench does not use) and fsyncs the file before "
+            "renaming it into place (get and put). curl, lftp and vsftpd neither verify nor fsync. The (info) rows "
+            "1s-4s time the same vsftpd runs up to the end of a `sync FILE...` (fsync of every received file) "
+            "started right after the client exits, so that the disk write is paid on both sides; they have no target.",
             "Row 1: ferryd and vsftpd each served one untimed warm-up get first, so ferryd's digest cache is "
             "warm here: the server does not hash the file again; the client still hashes every byte. Row 6 "
             "shows the get with an empty digest cache.",
             "Row 1f: the floor is the faster of `md5sum` and `openssl md5` over the same %s file (page cache "
-            "warm), measured in the same runs: %s." % (big, self.floor_detail()),
+            "warm), measured in the same runs: %s. ferry's client no longer computes the MD5 by default (it "
+            "checks the chunks' SHA-256, on all cores), so this row compares with what the MD5 check used to "
+            "cost." % (big, self.floor_detail()),
             "Rows 1m and 2m: peak RSS (ru_maxrss from wait4) of one untimed `ferry get` and `ferry put` of the "
             "%s file and of the %s file. A transfer's memory is bounded by its buffers (a few chunks), "
             "not by the file's size, so the two should be about equal." % (big, human_size(self.mid)),
@@ -1521,12 +1579,41 @@ class Bench:
             "Row 5: %d sessions are opened and logged in (SCRAM) by bench/idle_sessions.py and held idle for "
             "%g s; once all are in, one `ferry get` of the %s file is timed. 'reference' is the same get with "
             "no idle sessions, alternating with it. 5m is ferryd's VmHWM over the whole workload." % (self.nidle, self.hold, human_size(self.quarter)),
-            "Row 6: ferryd is restarted before every run (empty digest cache, page cache warm); the %s file is "
+            "Row 6: ferryd is restarted before every run, with the user.ferry.manifest attribute of every shared "
+            "file and its cache_dir removed (empty digest cache, page cache warm); the %s file is "
             "fetched twice in a row. 'reference' is the first get, 'ferry' the second. PASS needs the second to "
-            "be faster and ferryd to read (rchar in /proc/PID/io) at least half a file less during it. %s"
+            "be faster and ferryd to read (rchar in /proc/PID/io) at least half a file less during it; the "
+            "first get's reads are counted until ferryd is idle again, so they include its background MD5. %s"
             % (big, self.reads_detail()),
+            "Rows 7 and 8: in every run, one whole `ferry get` (`ferry put`) of the %s file, and one that is sent "
+            "SIGKILL as soon as its .chunks record (beside the destination; for a put, ferryd's "
+            ".ferry-upload-resume-*.chunks in the target directory) claims half of the chunks, then run again: it "
+            "resumes, and that second attempt is timed. The kept half is synced to disk first, and each pair's "
+            "ratio is resumed / whole. ferryd served one untimed whole transfer first, so it knows the file's "
+            "digests. Rows 7b and 8b: the bytes the resumed attempt moved, from ferryd's transfer_log (the "
+            "`bytes` of its successful transfers), the largest over the runs, against the file's size; every "
+            "received file is compared with the source. 'kept' is what the record claimed when the second attempt "
+            "started; for a put it can be a little more than half, as ferryd goes on verifying the chunks that "
+            "were already in the socket buffers when the client died." % big,
+            "Rows 9p and 9g: `ferry put -r` of the directory of %d files to a new remote directory, then the same "
+            "command again; `ferry get -r` of it into a new local directory, then again. Each first one runs on a "
+            "freshly started ferryd without the files' digests and with a new, empty XDG_CACHE_HOME (the client's "
+            "digest cache); the second right after, and it should skip every file (ferry says `N files were "
+            "unchanged`). ratio = second / first. %s" % (self.nsmall, self.trees_detail()),
         ]
+        for where, used in sorted(self.background.items()):
+            notes.append("In %s, ferryd used %.1f s of CPU in all after its clients had exited (%d time(s), at most "
+                         "%.1f s; the bench waited for it before the next run)." % (where, sum(used), len(used), max(used)))
         return notes + self.notes
+
+    def trees_detail(self):
+        r9 = self.results.get("9")
+        if not r9 or not r9.get("unchanged"):
+            return ""
+        u = r9["unchanged"]
+        names = {"put1": "1st put -r", "put2": "2nd put -r", "get1": "1st get -r", "get2": "2nd get -r"}
+        return "Files ferry reported unchanged, run by run: %s." % "; ".join(
+            "%s %s" % (names[side], "/".join(str(n) for n in u[side])) for side in ("put1", "put2", "get1", "get2") if side in u)
 
     def floor_detail(self):
         r1 = self.results.get("1")
@@ -1557,8 +1644,22 @@ class Bench:
             "4": ["ferry", "peer", "peer_sync"],
             "5": ["ferry", "peer"],
             "6": ["first", "second"],
+            "7": ["whole", "resumed"],
+            "8": ["whole", "resumed"],
+            "9": ["put1", "put2", "get1", "get2"],
         }
-        names = {"peer": "vsftpd", "peer_sync": "vsftpd+fsync"}
+        pairs = {
+            "1": [("ferry", "peer"), ("ferry", "floor"), ("ferry", "peer_sync")],
+            "2": [("ferry", "peer"), ("ferry", "peer_sync")],
+            "3": [("ferry", "peer"), ("ferry", "peer_sync")],
+            "4": [("ferry", "peer"), ("ferry", "peer_sync")],
+            "5": [("ferry", "peer")],
+            "6": [("second", "first")],
+            "7": [("resumed", "whole")],
+            "8": [("resumed", "whole")],
+            "9": [("put2", "put1"), ("get2", "get1")],
+        }
+        names = {"peer": "vsftpd", "peer_sync": "vsftpd+fsync", "put1": "1st put -r", "put2": "2nd put -r", "get1": "1st get -r", "get2": "2nd get -r"}
         for wid in sorted(self.results):
             res = self.results[wid]
             parts = []
@@ -1570,6 +1671,17 @@ class Bench:
                     parts.append("%s FAIL (%s)" % (name, res[side + "_fail"][0][:200]))
                 elif res.get(side):
                     parts.append("%s %s" % (name, " ".join("%.3f" % t for t in res[side])))
+            for a, b in pairs.get(wid, []):
+                rs = self.pair_detail(res, a, b)
+                if rs:
+                    pn = {"ferry": "with idle", "peer": "alone"} if wid == "5" else names
+                    parts.append("%s/%s per run %s" % (pn.get(a, a), pn.get(b, b), rs))
+            if res.get("moved_at"):
+                parts.append("bytes the resumed attempt moved %s" % " ".join(str(res["moved_at"][r]) for r in sorted(res["moved_at"])))
+            if res.get("cut"):
+                parts.append("cut when the record claimed %s of the chunks" % " ".join("%.1f %%" % (100 * c) for c in res["cut"]))
+            if res.get("kept"):
+                parts.append("it claimed %s when the resumed attempt started" % " ".join("%.1f %%" % (100 * c) for c in res["kept"]))
             if wid == "5" and res.get("rss_during"):
                 parts.append("ferryd RSS sampled while the sessions were idle: peak %s; threads %s" % (
                     fmt_mib(max(res["rss_during"])), "/".join(str(x) for x in res["threads_during"])))

@@ -30,6 +30,37 @@ static inline int ferry_nice_this_thread(int nice) {
     return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
 }
 
+/* A signal turned into a byte on a pipe (the self-pipe trick): whichever thread the kernel picks runs
+   this handler, which only write(2)s, async-signal-safe; a thread of ours reads the pipe and does the
+   real work. Nothing is lost between start-up and the reader being ready: the byte waits in the pipe. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+static int ferry_signal_pipe_fds[2] = {-1, -1};
+static void ferry_signal_to_pipe(int number) {
+    int saved = errno;
+    unsigned char byte = (unsigned char)number;
+    ssize_t ignored = write(ferry_signal_pipe_fds[1], &byte, 1);
+    (void)ignored;
+    errno = saved;
+}
+/* Sends `number` to the pipe from now on; returns the pipe's read end (one pipe for all), or -1. */
+static inline int ferry_signal_pipe(int number) {
+    if (ferry_signal_pipe_fds[0] < 0) {
+        if (pipe(ferry_signal_pipe_fds) != 0) return -1;
+        fcntl(ferry_signal_pipe_fds[0], F_SETFD, FD_CLOEXEC);
+        fcntl(ferry_signal_pipe_fds[1], F_SETFD, FD_CLOEXEC);
+    }
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = ferry_signal_to_pipe;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    if (sigaction(number, &action, NULL) != 0) return -1;
+    return ferry_signal_pipe_fds[0];
+}
+
 /* lseek(2) whence for "the next byte of data at or after offset" (Linux 3.1+, glibc hides it). */
 static const int FERRY_SEEK_DATA = 3;
 

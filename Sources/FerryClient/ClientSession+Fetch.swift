@@ -32,11 +32,14 @@ extension ClientSession {
         var kept: [Int: [UInt8]] = [:]
         // Whether the first request already asked for every chunk (a fresh download: one round trip).
         var requestedAll = false
+        // The chunks kept from an earlier attempt, hashed again while the missing ones arrive.
+        var check: ChunkCheck?
         if options.resume, let record = try partial.existing() {
             try send(.fetch(FetchRequest(path: remote, chunks: [], md5: options.md5 ? true : nil)))
             manifest = try receiveManifest(progress: progress, label: destination.name)
             if record.contentHash?.hexString == manifest.contentHash && record.size == manifest.size {
-                kept = partial.verifiedChunks(against: manifest)
+                kept = partial.claimedChunks(of: manifest)
+                if let file = partial.file { check = ChunkCheck(file, size: manifest.size, claims: kept) }
                 let keptBytes = kept.keys.reduce(UInt64(0)) { $0 + UInt64(ChunkGrid.length(of: $1, fileSize: manifest.size)) }
                 notices("resuming \(destination.name): \(ByteFormat.size(keptBytes)) of \(ByteFormat.size(manifest.size)) already verified")
             } else {
@@ -72,11 +75,32 @@ extension ClientSession {
         progress?.begin(name: destination.name, total: manifest.size, phase: "receiving", already: keptBytes)
         var done = keptBytes
         var moved: UInt64 = 0
+        var damagedBytes: UInt64 = 0
+        /// Waits for the check of the kept chunks, if one runs; those that failed it are missing again.
+        func settleCheck() {
+            guard let confirmed = check?.wait() else { return }
+            check = nil
+            let damaged = kept.keys.filter { confirmed[$0] == nil }.sorted()
+            for index in damaged {
+                kept[index] = nil
+                try? partial.record?.forget(index)
+                let length = UInt64(ChunkGrid.length(of: index, fileSize: manifest.size))
+                done -= length
+                damagedBytes += length
+            }
+            if !damaged.isEmpty {
+                notices("chunks \(Self.describe(damaged)) of \(destination.name) were damaged on disk; fetching them again")
+            }
+        }
         do throws(ClientError) {
             var round = 0
             while true {
-                let missing = (0..<manifest.chunks.count).filter { kept[$0] == nil }
-                if missing.isEmpty { break }
+                var missing = (0..<manifest.chunks.count).filter { kept[$0] == nil }
+                if missing.isEmpty {
+                    settleCheck()
+                    missing = (0..<manifest.chunks.count).filter { kept[$0] == nil }
+                    if missing.isEmpty { break }
+                }
                 guard round <= Self.chunkRetries else {
                     throw ClientError("chunks \(Self.describe(missing)) of \(destination.name) failed verification \(round) times; the verified rest is kept for a later attempt",
                                       code: .checksumMismatch)
@@ -94,6 +118,7 @@ extension ClientSession {
                 if let writeError = outcome.writeError {
                     throw ClientError("cannot write \(partial.dataPath): \(writeError.reason)")
                 }
+                settleCheck()
                 kept.merge(outcome.verified) { _, new in new }
                 for index in outcome.mismatched { done -= UInt64(ChunkGrid.length(of: index, fileSize: manifest.size)) }
                 if !outcome.mismatched.isEmpty {
@@ -126,10 +151,10 @@ extension ClientSession {
             return try downloadChunked(remote, to: destination, directory: directory, progress: progress, options: again)
         }
         let seconds = started.secondsElapsed
-        let check = options.md5 ? "SHA-256 and MD5 verified" : "SHA-256 verified"
-        progress?.finish(name: destination.name, bytes: moved, seconds: seconds, check: check)
+        progress?.finish(name: destination.name, bytes: moved, seconds: seconds,
+                         check: options.md5 ? "SHA-256 and MD5 verified" : "SHA-256 verified")
         return TransferResult(bytes: moved, md5: manifest.md5 ?? "", seconds: seconds, path: destination.path,
-                              contentHash: manifest.contentHash, resumedBytes: keptBytes)
+                              contentHash: manifest.contentHash, resumedBytes: keptBytes - damagedBytes)
     }
 
     /// Receives the chunks `indices`, the answer to a `fetch`, in order, into `file` at their places,

@@ -109,6 +109,10 @@ extension ClientSession {
                 fetch.append(file)
                 continue
             }
+            if let hash = file.contentHash, (localDigests ?? LocalDigests(path: nil)).contentHash(of: name, in: directory, size: file.size) == hash {
+                unchanged += 1
+                continue
+            }
             let partial = DownloadPartial(name: name, in: directory, directoryPath: download.root.display(parent))
             if (try? FileStatus.of(partial.recordName, in: directory)) != nil {
                 if options.resume {
@@ -116,14 +120,6 @@ extension ClientSession {
                     continue
                 }
                 partial.discard()
-            }
-            if let hash = file.contentHash, let local = try? File.openForReading(name, in: directory),
-               let status = try? FileStatus.of(local), status.kind == .file, UInt64(max(status.size, 0)) == file.size {
-                let digests = localDigests ?? LocalDigests(path: nil)
-                if (try? digests.digests(of: local))?.contentHash == hash {
-                    unchanged += 1
-                    continue
-                }
             }
             fetch.append(file)
         }

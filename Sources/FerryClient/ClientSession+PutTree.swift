@@ -66,10 +66,15 @@ extension ClientSession {
         let digests = localDigests ?? LocalDigests(path: nil)
         var unchanged = 0
         var toSend: [LocalWalk.File] = []
+        var directory: (path: String, descriptor: Descriptor?) = ("", nil)
         for file in tree.files where made.contains(TreeDownload.parent(of: file.relativePath)) {
+            let parent = TreeDownload.parent(of: file.relativePath)
+            if directory.descriptor == nil || directory.path != parent {
+                directory = (parent, try? File.openDirectory(path: LocalTree.join(local, parent)))
+            }
             if let there = remoteFiles[file.relativePath], there.size == file.size, let hash = there.contentHash,
-               let opened = try? File.openForReading(path: LocalTree.join(local, file.relativePath)),
-               (try? digests.digests(of: opened))?.contentHash == hash {
+               let descriptor = directory.descriptor,
+               digests.contentHash(of: TreeDownload.name(of: file.relativePath), in: descriptor, size: file.size) == hash {
                 unchanged += 1
                 continue
             }

@@ -16,37 +16,33 @@ extension ClientSession {
         let count = ChunkGrid.count(for: size)
         let held = try startUpload(remote, size: size, name: name)
 
-        // Which held chunks are ours: hashed here on every core before anything is sent.
-        var digests: [[UInt8]?] = Array(repeating: nil, count: count)
-        var keptBytes: UInt64 = 0
-        if options.resume && !held.isEmpty {
-            let indices = held.keys.sorted()
-            progress?.begin(name: name, total: size, phase: "checking what the server holds")
-            let local: FileHasher.Result
-            do { local = try FileHasher.hash(file, size: size, indices: indices) } catch {
-                progress?.abandon()
-                abandonUpload()
-                throw ClientError("cannot read \(name): \(ClientSession.describe(error))")
-            }
-            for (index, digest) in zip(indices, local.digests) where held[index] == digest {
-                digests[index] = digest
-                keptBytes += UInt64(ChunkGrid.length(of: index, fileSize: size))
-            }
-            progress?.abandon()
-            notices("resuming \(name): \(ByteFormat.size(keptBytes)) of \(ByteFormat.size(size)) already on the server")
+        // One pass over the file: every chunk is read and hashed (the content hash needs them all); a
+        // chunk the server holds with our digest is skipped, the others are sent.
+        let skip = options.resume ? held : [:]
+        let heldBytes = skip.keys.reduce(UInt64(0)) { $0 + UInt64(ChunkGrid.length(of: $1, fileSize: size)) }
+        if !skip.isEmpty {
+            notices("resuming \(name): \(ByteFormat.size(heldBytes)) of \(ByteFormat.size(size)) already on the server")
         }
-
-        progress?.begin(name: name, total: size, phase: "sending", already: keptBytes)
-        var done = keptBytes
+        var digests: [[UInt8]?] = Array(repeating: nil, count: count)
+        progress?.begin(name: name, total: size, phase: "sending", already: heldBytes)
+        var done = heldBytes
         var moved: UInt64 = 0
-        var toSend = (0..<count).filter { digests[$0] == nil }
+        var keptBytes: UInt64 = 0
+        var toSend = Array(0..<count)
+        var skipping = skip
         var round = 0
         while true {
-            try sendChunks(toSend, of: file, size: size, digests: &digests) { bytes in
-                done += UInt64(bytes)
-                moved += UInt64(bytes)
+            try sendChunks(toSend, of: file, size: size, digests: &digests, skipping: skipping) { index, bytes, sent in
+                if sent {
+                    moved += UInt64(bytes)
+                    // A held chunk that turned out not ours was counted in at the start already.
+                    if round > 0 || skip[index] == nil { done += UInt64(bytes) }
+                } else {
+                    keptBytes += UInt64(bytes)
+                }
                 progress?.update(done: done)
             }
+            skipping = [:]
             let contentHash = ContentHash.of(digests.map { $0! }).hexString
             var md5: String?
             if options.md5 {
@@ -127,7 +123,7 @@ extension ClientSession {
     /// Sends chunks `indices` in order, each read and hashed ahead on worker threads. A chunk sent
     /// before must hash the same now, or the file changed while being sent.
     private func sendChunks(_ indices: [Int], of file: Descriptor, size: UInt64, digests: inout [[UInt8]?],
-                            progress: (Int) -> Void) throws(ClientError) {
+                            skipping held: [Int: [UInt8]] = [:], progress: (_ index: Int, _ bytes: Int, _ sent: Bool) -> Void) throws(ClientError) {
         guard !indices.isEmpty else { return }
         let reader = ChunkReader(file: file, size: size, indices: indices)
         defer { reader.stop() }
@@ -138,10 +134,15 @@ extension ClientSession {
                     throw ClientError("the local file changed while it was being sent (chunk \(item.index) differs); nothing was stored")
                 }
                 digests[item.index] = item.digest
+                if held[item.index] == item.digest {
+                    reader.done(item)
+                    progress(item.index, item.bytes.count, false)
+                    continue
+                }
                 try channel.send(.chunk(ChunkHeader(index: item.index, size: item.bytes.count, sha256: item.digest.hexString)), timeout: timeout)
                 try channel.sendBody(item.bytes, timeout: timeout)
                 reader.done(item)
-                progress(item.bytes.count)
+                progress(item.index, item.bytes.count, true)
             }
         } catch let error as ClientError {
             throw error

@@ -64,16 +64,12 @@ final class DownloadPartial {
         }
     }
 
-    /// The chunks the record claims that hash, now, to the manifest's digest; the others are forgotten.
-    func verifiedChunks(against manifest: RemoteManifest) -> [Int: [UInt8]] {
-        guard let file, let record else { return [:] }
+    /// The chunks the record claims with the manifest's digest. Not to be trusted before they are
+    /// hashed again (``ChunkCheck``): the disk may have damaged them since.
+    func claimedChunks(of manifest: RemoteManifest) -> [Int: [UInt8]] {
+        guard let record else { return [:] }
         let claims = record.claimed().filter { $0.index < manifest.chunks.count && $0.digest == manifest.chunks[$0.index] }
-        guard !claims.isEmpty, let result = try? FileHasher.hash(file, size: manifest.size, indices: claims.map(\.index)) else { return [:] }
-        var kept: [Int: [UInt8]] = [:]
-        for (claim, digest) in zip(claims, result.digests) {
-            if digest == claim.digest { kept[claim.index] = digest } else { try? record.forget(claim.index) }
-        }
-        return kept
+        return Dictionary(claims.map { ($0.index, $0.digest) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Makes the data durable and renames it to `name`, then drops the record.

@@ -68,6 +68,17 @@ public final class LocalDigests {
         return digests
     }
 
+    /// The content hash of the regular file `name` in `directory` when its size is `size`: from the
+    /// cache after one stat, or by reading it; nil when it is not a regular file of that size.
+    public func contentHash(of name: String, in directory: Descriptor, size: UInt64) -> String? {
+        guard let status = try? FileStatus.of(name, in: directory), status.kind == .file, UInt64(max(status.size, 0)) == size else {
+            return nil
+        }
+        if let known = lookup(status) { return known.contentHash }
+        guard let file = try? File.openForReading(name, in: directory) else { return nil }
+        return (try? digests(of: file))?.contentHash
+    }
+
     /// Writes the cache back if anything changed (atomically; a failure only costs a later re-hash).
     public func save() {
         guard changed, let path else { return }

@@ -51,7 +51,10 @@ extension Session {
             }
         }
 
-        var held = partial.verifiedChunks()
+        // What an earlier attempt left is offered at once and hashed again while chunks arrive; the
+        // first commit waits for that check, and a chunk that fails it is missing after all.
+        var held = partial.claimedChunks()
+        var check: ChunkCheck? = ChunkCheck(partial.file, size: request.size, claims: held)
         let count = ChunkGrid.count(for: request.size)
         uploadAnswered = true
         try sendHeld(held, count: count)
@@ -74,6 +77,14 @@ extension Session {
                     throw WireError.malformedMessage("content_hash must be 64 hex digits and md5 32")
                 }
                 if let writeError = outcome.writeError { throw ErrorReply(posix: writeError) }
+                if let confirmed = check?.wait() {
+                    // What arrived in this attempt is judged by the receiver; the rest by the check.
+                    for index in Array(held.keys) where confirmed[index] == nil && outcome.verified[index] == nil {
+                        held[index] = nil
+                        try? partial.record.forget(index)
+                    }
+                    check = nil
+                }
                 held.merge(outcome.verified) { _, new in new }
                 for index in outcome.mismatched { held[index] = nil }
                 let missing = (0..<count).filter { held[$0] == nil }

@@ -62,16 +62,10 @@ final class UploadPartial {
         }
     }
 
-    /// The chunks held from earlier attempts that still hash to what the record says, each hashed
-    /// again now (a crash may have lost bytes the record claims). Those that do not are forgotten.
-    func verifiedChunks() -> [Int: [UInt8]] {
-        let claims = record.claimed()
-        guard !claims.isEmpty, let result = try? FileHasher.hash(file, size: size, indices: claims.map(\.index)) else { return [:] }
-        var held: [Int: [UInt8]] = [:]
-        for (claim, digest) in zip(claims, result.digests) {
-            if claim.digest == digest { held[claim.index] = digest } else { try? record.forget(claim.index) }
-        }
-        return held
+    /// The chunks the record says earlier attempts verified, with their digests. Not to be trusted
+    /// before they are hashed again (a crash may have lost bytes the record claims): ``ChunkCheck``.
+    func claimedChunks() -> [Int: [UInt8]] {
+        Dictionary(record.claimed().map { ($0.index, $0.digest) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Renames the data into place under `name` and removes the record.
