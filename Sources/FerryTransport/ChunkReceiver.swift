@@ -30,7 +30,11 @@ public final class ChunkReceiver {
     private let file: Descriptor
     private let size: UInt64
     private let record: ChunkRecord?
-    private let pipeline: DigestPipeline
+    private let bufferSize: Int
+    /// Started by the first chunk larger than one read: a small file's only chunk is hashed right
+    /// here, with no thread to start (a tree of small files would start one per file).
+    private var pipeline: DigestPipeline?
+    private var smallBuffer: UnsafeMutableRawBufferPointer?
     private let verdicts = Verdicts()
     private var writeback: Writeback
     private var writeError: PosixError?
@@ -44,11 +48,14 @@ public final class ChunkReceiver {
         self.file = file
         self.size = size
         self.record = record
-        pipeline = DigestPipeline(bufferSize: bufferSize)
+        self.bufferSize = bufferSize
         writeback = Writeback(file: file)
     }
 
-    deinit { if !finished { pipeline.finish() } }
+    deinit {
+        if !finished { pipeline?.finish() }
+        smallBuffer?.deallocate()
+    }
 
     /// Checks that `header` names a chunk of this file with the grid's length for it.
     public func validate(_ header: ChunkHeader) throws(WireError) {
@@ -67,6 +74,11 @@ public final class ChunkReceiver {
     /// for connection failures.
     public func receive(_ header: ChunkHeader, expected: [UInt8], from channel: MessageChannel, timeout: Duration?,
                         progress: (Int) -> Void = { _ in }) throws {
+        if pipeline == nil && header.size <= bufferSize {
+            return try receiveSmall(header, expected: expected, from: channel, timeout: timeout, progress: progress)
+        }
+        if pipeline == nil { pipeline = DigestPipeline(bufferSize: bufferSize) }
+        guard let pipeline else { return }
         let digest = Digest(.sha256)
         let verdicts = verdicts
         let record = record
@@ -100,27 +112,49 @@ public final class ChunkReceiver {
             pipeline.submit(slot, count: count) { piece in
                 digest.update(piece)
                 guard last else { return }
-                let result = digest.finalize()
-                if result == expected {
-                    verdicts.verified[index] = result
-                    verdicts.mismatched.remove(index)
-                    try? record?.record(index, digest: result)
-                } else {
-                    // The bytes on disk are now these: whatever was held there before is gone.
-                    verdicts.verified[index] = nil
-                    verdicts.mismatched.insert(index)
-                    try? record?.forget(index)
-                }
+                Self.judge(index, digest.finalize(), expected: expected, verdicts: verdicts, record: record)
             }
         }
         channel.endBody()
+    }
+
+    /// A chunk that fits one read: read, written and hashed on this thread.
+    private func receiveSmall(_ header: ChunkHeader, expected: [UInt8], from channel: MessageChannel, timeout: Duration?,
+                              progress: (Int) -> Void) throws {
+        let buffer = smallBuffer ?? .allocate(byteCount: bufferSize, alignment: 4096)
+        smallBuffer = buffer
+        let body = UnsafeMutableRawBufferPointer(rebasing: buffer[..<header.size])
+        channel.beginBody()
+        let count = try channel.readBody(into: body, remaining: UInt64(header.size), timeout: timeout)
+        guard count == header.size else { throw WireError.truncated(expected: UInt64(header.size), received: UInt64(count)) }
+        channel.endBody()
+        progress(count)
+        let bytes = UnsafeRawBufferPointer(body)
+        if writeError == nil {
+            do throws(PosixError) { try File.write(file, bytes, at: Int64(ChunkGrid.offset(of: header.index))) } catch { writeError = error }
+        }
+        Self.judge(header.index, Digest.hash(.sha256, bytes), expected: expected, verdicts: verdicts, record: record)
+    }
+
+    /// Records whether chunk `index` hashed to what it should have.
+    private static func judge(_ index: Int, _ result: [UInt8], expected: [UInt8], verdicts: Verdicts, record: ChunkRecord?) {
+        if result == expected {
+            verdicts.verified[index] = result
+            verdicts.mismatched.remove(index)
+            try? record?.record(index, digest: result)
+        } else {
+            // The bytes on disk are now these: whatever was held there before is gone.
+            verdicts.verified[index] = nil
+            verdicts.mismatched.insert(index)
+            try? record?.forget(index)
+        }
     }
 
     /// Waits for the last verdicts.
     public func finish() -> Outcome {
         if !finished {
             finished = true
-            pipeline.finish()
+            pipeline?.finish()
         }
         let mismatched = verdicts.mismatched.sorted()
         if writeError != nil { return Outcome(verified: [:], mismatched: mismatched, writeError: writeError) }
