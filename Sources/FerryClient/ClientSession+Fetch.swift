@@ -89,7 +89,7 @@ extension ClientSession {
                 damagedBytes += length
             }
             if !damaged.isEmpty {
-                notices("chunks \(Self.describe(damaged)) of \(destination.name) were damaged on disk; fetching them again")
+                notices("chunks \(ChunkRange.describe(damaged)) of \(destination.name) were damaged on disk; fetching them again")
             }
         }
         do throws(ClientError) {
@@ -102,7 +102,7 @@ extension ClientSession {
                     if missing.isEmpty { break }
                 }
                 guard round <= Self.chunkRetries else {
-                    throw ClientError("chunks \(Self.describe(missing)) of \(destination.name) failed verification \(round) times; the verified rest is kept for a later attempt",
+                    throw ClientError("chunks \(ChunkRange.describe(missing)) of \(destination.name) failed verification \(round) times; the verified rest is kept for a later attempt",
                                       code: .checksumMismatch)
                 }
                 if !requestedAll {
@@ -122,7 +122,7 @@ extension ClientSession {
                 kept.merge(outcome.verified) { _, new in new }
                 for index in outcome.mismatched { done -= UInt64(ChunkGrid.length(of: index, fileSize: manifest.size)) }
                 if !outcome.mismatched.isEmpty {
-                    notices("chunks \(Self.describe(outcome.mismatched)) of \(destination.name) did not match their digest; fetching them again")
+                    notices("chunks \(ChunkRange.describe(outcome.mismatched)) of \(destination.name) did not match their digest; fetching them again")
                 }
                 round += 1
             }
@@ -198,11 +198,5 @@ extension ClientSession {
             throw ClientError("MD5 mismatch: the chunks all matched but the file's MD5 is \(result.md5?.hexString ?? "?"), the server's \(expected); nothing was saved",
                               code: .checksumMismatch)
         }
-    }
-
-    /// "3, 7-9" for a list of chunk indices.
-    static func describe(_ indices: [Int]) -> String {
-        ChunkRange.ranges(of: indices).map { $0.count == 1 ? "\($0.first)" : "\($0.first)-\($0.first + $0.count - 1)" }
-            .joined(separator: ", ")
     }
 }

@@ -181,7 +181,7 @@ extension ClientSession {
         let outcome = try receiveChunks(all, manifest: manifest, into: partial.file!, record: partial.record, progress: count)
         guard outcome.writeError == nil, outcome.mismatched.isEmpty else {
             download.fail(file.relativePath, outcome.writeError.map { "cannot write: \($0.reason)" }
-                          ?? "chunks \(Self.describe(outcome.mismatched)) did not match their digest; the verified rest is kept for the next get -r")
+                          ?? "chunks \(ChunkRange.describe(outcome.mismatched)) did not match their digest; the verified rest is kept for the next get -r")
             if outcome.verified.isEmpty { partial.discard() }
             return received
         }

@@ -72,11 +72,11 @@ extension ClientSession {
                 guard round <= Self.chunkRetries, !toSend.isEmpty else {
                     progress?.abandon()
                     abandonUpload() // the server still waits for chunks
-                    throw ClientError("the server still lacks chunks \(Self.describe(toSend)) of \(name) after \(round) attempts; the verified rest waits on the server for the same put",
+                    throw ClientError("the server still lacks chunks \(ChunkRange.describe(toSend)) of \(name) after \(round) attempts; the verified rest waits on the server for the same put",
                                       code: .checksumMismatch)
                 }
                 let failed = incomplete.mismatched.flatMap(\.indices)
-                if !failed.isEmpty { notices("chunks \(Self.describe(failed)) of \(name) arrived damaged; sending them again") }
+                if !failed.isEmpty { notices("chunks \(ChunkRange.describe(failed)) of \(name) arrived damaged; sending them again") }
                 for index in toSend { done -= min(done, UInt64(ChunkGrid.length(of: index, fileSize: size))) }
             default:
                 progress?.abandon()

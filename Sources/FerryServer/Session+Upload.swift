@@ -89,8 +89,8 @@ extension Session {
                 for index in outcome.mismatched { held[index] = nil }
                 let missing = (0..<count).filter { held[$0] == nil }
                 if !missing.isEmpty && commit.last == true {
-                    throw ErrorReply(.checksumMismatch, "chunks \(Self.describe(missing)) are missing or failed their digest"
-                                     + (outcome.mismatched.isEmpty ? "" : " (\(Self.describe(outcome.mismatched)) failed)")
+                    throw ErrorReply(.checksumMismatch, "chunks \(ChunkRange.describe(missing)) are missing or failed their digest"
+                                     + (outcome.mismatched.isEmpty ? "" : " (\(ChunkRange.describe(outcome.mismatched)) failed)")
                                      + "; the verified rest waits for the same upload to resume")
                 }
                 if !missing.isEmpty {
@@ -115,12 +115,6 @@ extension Session {
                 throw WireError.malformedMessage("expected \"chunk\" or \"commit\" during an upload, not \"\(message.type)\"")
             }
         }
-    }
-
-    /// "3, 7-9" for chunk indices, in messages.
-    static func describe(_ indices: [Int]) -> String {
-        ChunkRange.ranges(of: indices).prefix(20).map { $0.count == 1 ? "\($0.first)" : "\($0.first)-\($0.first + $0.count - 1)" }
-            .joined(separator: ", ") + (ChunkRange.ranges(of: indices).count > 20 ? ", …" : "")
     }
 
     /// The held chunks, in `partial` pages.

@@ -47,6 +47,13 @@ public struct ChunkRange: Codable, Equatable, Sendable {
         try container.encode(count)
     }
 
+    /// "3, 7-9" for chunk indices, in messages: at most 20 runs, then "…".
+    public static func describe(_ indices: [Int]) -> String {
+        let ranges = ranges(of: indices)
+        return ranges.prefix(20).map { $0.count == 1 ? "\($0.first)" : "\($0.first)-\($0.first + $0.count - 1)" }
+            .joined(separator: ", ") + (ranges.count > 20 ? ", …" : "")
+    }
+
     /// Sorted indices folded into the fewest ranges.
     public static func ranges<S: Sequence>(of indices: S) -> [ChunkRange] where S.Element == Int {
         var ranges: [ChunkRange] = []
