@@ -44,7 +44,8 @@ final class DownloadPartial {
             if let open = self.file {
                 file = open // the earlier attempt's, already locked by us
             } else {
-                file = try File.openForUpdate(dataName, in: directory, create: true)
+                // The file it becomes: readable as any other download (0644 before the umask).
+                file = try File.openForUpdate(dataName, in: directory, create: true, mode: 0o644)
                 try lock(file)
             }
             try File.truncate(file, length: 0)
