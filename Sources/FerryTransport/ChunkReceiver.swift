@@ -121,8 +121,15 @@ public final class ChunkReceiver {
     /// A chunk that fits one read: read, written and hashed on this thread.
     private func receiveSmall(_ header: ChunkHeader, expected: [UInt8], from channel: MessageChannel, timeout: Duration?,
                               progress: (Int) -> Void) throws {
-        let buffer = smallBuffer ?? .allocate(byteCount: bufferSize, alignment: 4096)
-        smallBuffer = buffer
+        // Sized to the chunk: a small file's few bytes come from the heap, not a fresh mapping.
+        let buffer: UnsafeMutableRawBufferPointer
+        if let reused = smallBuffer, reused.count >= header.size {
+            buffer = reused
+        } else {
+            smallBuffer?.deallocate()
+            buffer = .allocate(byteCount: max(header.size, 1), alignment: 16)
+            smallBuffer = buffer
+        }
         let body = UnsafeMutableRawBufferPointer(rebasing: buffer[..<header.size])
         channel.beginBody()
         let count = try channel.readBody(into: body, remaining: UInt64(header.size), timeout: timeout)
