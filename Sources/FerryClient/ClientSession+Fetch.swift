@@ -35,12 +35,11 @@ extension ClientSession {
         // The chunks kept from an earlier attempt, hashed again while the missing ones arrive.
         var check: ChunkCheck?
         if options.resume, let record = try partial.existing() {
-            try send(.fetch(FetchRequest(path: remote, chunks: [], md5: options.md5 ? true : nil)))
-            manifest = try receiveManifest(progress: progress, label: destination.name)
+            manifest = try self.manifest(of: remote, md5: options.md5, progress: progress, label: destination.name)
             if record.contentHash?.hexString == manifest.contentHash && record.size == manifest.size {
                 kept = partial.claimedChunks(of: manifest)
                 if let file = partial.file { check = ChunkCheck(file, size: manifest.size, claims: kept) }
-                let keptBytes = kept.keys.reduce(UInt64(0)) { $0 + UInt64(ChunkGrid.length(of: $1, fileSize: manifest.size)) }
+                let keptBytes = ChunkGrid.bytes(of: kept.keys, fileSize: manifest.size)
                 notices("resuming \(destination.name): \(ByteFormat.size(keptBytes)) of \(ByteFormat.size(manifest.size)) already verified")
             } else {
                 notices("\(destination.name) changed on the server since the partial download began; starting over")
@@ -49,8 +48,7 @@ extension ClientSession {
         } else if options.resume, let existing = try? File.openForReading(destination.name, in: directory),
                   (try? FileStatus.of(existing))?.kind == .file {
             // A file of that name is here already: the manifest first, and nothing more if it is the same.
-            try send(.fetch(FetchRequest(path: remote, chunks: [], md5: options.md5 ? true : nil)))
-            manifest = try receiveManifest(progress: progress, label: destination.name)
+            manifest = try self.manifest(of: remote, md5: options.md5, progress: progress, label: destination.name)
             let digests = localDigests ?? LocalDigests(path: nil)
             if let local = try? digests.digests(of: existing, md5: options.md5), local.contentHash == manifest.contentHash,
                !options.md5 || local.md5 == manifest.md5 {
@@ -71,7 +69,7 @@ extension ClientSession {
             requestedAll = true
         }
 
-        let keptBytes = kept.keys.reduce(UInt64(0)) { $0 + UInt64(ChunkGrid.length(of: $1, fileSize: manifest.size)) }
+        let keptBytes = ChunkGrid.bytes(of: kept.keys, fileSize: manifest.size)
         progress?.begin(name: destination.name, total: manifest.size, phase: "receiving", already: keptBytes)
         var done = keptBytes
         var moved: UInt64 = 0
@@ -189,13 +187,13 @@ extension ClientSession {
     private func checkMD5(_ partial: DownloadPartial, manifest: RemoteManifest) throws(ClientError) {
         guard let expected = manifest.md5 else { throw ClientError("the server sent no MD5 though asked for one") }
         guard let file = partial.file else { return }
-        let result: FileHasher.Result
-        do { result = try FileHasher.hash(file, size: manifest.size, indices: [], md5: true) } catch {
+        let md5: String
+        do { md5 = try FileHasher.md5(of: file, size: manifest.size).hexString } catch {
             throw ClientError("cannot read \(partial.dataPath): \(ClientSession.describe(error))")
         }
-        guard result.md5?.hexString == expected else {
+        guard md5 == expected else {
             partial.discard()
-            throw ClientError("MD5 mismatch: the chunks all matched but the file's MD5 is \(result.md5?.hexString ?? "?"), the server's \(expected); nothing was saved",
+            throw ClientError("MD5 mismatch: the chunks all matched but the file's MD5 is \(md5), the server's \(expected); nothing was saved",
                               code: .checksumMismatch)
         }
     }

@@ -19,7 +19,7 @@ extension ClientSession {
         // One pass over the file: every chunk is read and hashed (the content hash needs them all); a
         // chunk the server holds with our digest is skipped, the others are sent.
         let skip = options.resume ? held : [:]
-        let heldBytes = skip.keys.reduce(UInt64(0)) { $0 + UInt64(ChunkGrid.length(of: $1, fileSize: size)) }
+        let heldBytes = ChunkGrid.bytes(of: skip.keys, fileSize: size)
         if !skip.isEmpty {
             notices("resuming \(name): \(ByteFormat.size(heldBytes)) of \(ByteFormat.size(size)) already on the server")
         }
@@ -46,7 +46,7 @@ extension ClientSession {
             let contentHash = ContentHash.of(digests.map { $0! }).hexString
             var md5: String?
             if options.md5 {
-                do { md5 = try FileHasher.hash(file, size: size, indices: [], md5: true).md5?.hexString } catch {
+                do { md5 = try FileHasher.md5(of: file, size: size).hexString } catch {
                     progress?.abandon()
                     abandonUpload()
                     throw ClientError("cannot read \(name): \(ClientSession.describe(error))")

@@ -54,11 +54,13 @@ extension ClientSession {
         }
     }
 
-    /// The manifest of `remote`, with its MD5 when `md5` is set (the server computes what it lacks).
-    public func manifest(of remote: String, md5: Bool = false, progress: (any TransferProgress)? = nil) throws(ClientError) -> RemoteManifest {
+    /// The manifest of `remote`, with its MD5 when `md5` is set (the server computes what it lacks);
+    /// `label` names the file on `progress` while the server hashes (default: the remote name).
+    public func manifest(of remote: String, md5: Bool = false, progress: (any TransferProgress)? = nil,
+                         label: String? = nil) throws(ClientError) -> RemoteManifest {
         guard chunked else { throw ClientError("this server does not offer chunk digests (an older ferryd)", code: .unsupported) }
         try send(.fetch(FetchRequest(path: remote, chunks: [], md5: md5 ? true : nil)))
-        return try receiveManifest(progress: progress, label: LocalDestination.fileName(forRemote: remote) ?? remote)
+        return try receiveManifest(progress: progress, label: label ?? LocalDestination.fileName(forRemote: remote) ?? remote)
     }
 
     /// Whether the server offers chunk-verified, resumable transfers.

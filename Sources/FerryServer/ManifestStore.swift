@@ -75,8 +75,7 @@ public final class ManifestStore: Sendable {
             let manifest: Manifest
             if let chunks = known?.chunks, md5 {
                 // Only the MD5 is missing.
-                let result = try FileHasher.hash(file, size: size, indices: [], md5: true, progress: progress)
-                manifest = Manifest(size: size, chunks: chunks, md5: result.md5)
+                manifest = Manifest(size: size, chunks: chunks, md5: try FileHasher.md5(of: file, size: size, progress: progress))
             } else {
                 let result = try FileHasher.hash(file, size: size, md5: md5, progress: progress)
                 manifest = Manifest(size: size, chunks: result.digests, md5: result.md5)

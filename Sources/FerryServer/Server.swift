@@ -163,9 +163,8 @@ public final class Server: Sendable {
     func computeMD5Later(_ file: Descriptor, status: FileStatus) {
         background.submit { [manifests] in
             guard var manifest = manifests.cached(file, status: status), manifest.md5 == nil else { return }
-            guard let result = try? FileHasher.hash(file, size: manifest.size, indices: [], md5: true),
-                  (try? FileStatus.of(file)) == status else { return }
-            manifest.md5 = result.md5
+            guard let md5 = try? FileHasher.md5(of: file, size: manifest.size), (try? FileStatus.of(file)) == status else { return }
+            manifest.md5 = md5
             manifests.store(manifest, for: file, status: status)
         }
     }

@@ -137,15 +137,15 @@ extension Session {
             throw ErrorReply(.checksumMismatch, "the chunks received have content hash \(manifest.contentHash.hexString), not \(commit.contentHash); did the file change while it was sent? Nothing was stored")
         }
         if let md5 = commit.md5 {
-            let result: FileHasher.Result
-            do { result = try FileHasher.hash(partial.file, size: partial.size, indices: [], md5: true) } catch let error as PosixError {
+            let received: [UInt8]
+            do { received = try FileHasher.md5(of: partial.file, size: partial.size) } catch let error as PosixError {
                 throw ErrorReply(posix: error)
             }
-            guard result.md5?.hexString == md5.lowercased() else {
+            guard received.hexString == md5.lowercased() else {
                 partial.discard()
-                throw ErrorReply(.checksumMismatch, "the data received has MD5 \(result.md5?.hexString ?? "?"), not \(md5); nothing was stored")
+                throw ErrorReply(.checksumMismatch, "the data received has MD5 \(received.hexString), not \(md5); nothing was stored")
             }
-            manifest.md5 = result.md5
+            manifest.md5 = received
         }
         return manifest
     }

@@ -38,6 +38,14 @@ public enum FileHasher {
         return Result(digests: pass.digests, md5: pass.md5)
     }
 
+    /// The MD5 of the whole of `file`, `size` bytes long, in one read pass on its own thread.
+    public static func md5(of file: Descriptor, size: UInt64, progress: (UInt64) throws -> Void = { _ in }) throws -> [UInt8] {
+        guard let md5 = try hash(file, size: size, indices: [], md5: true, progress: progress).md5 else {
+            throw FileShrank(expected: size, sent: 0) // the pass stops short only when the file does
+        }
+        return md5
+    }
+
     /// A file of at most one chunk, on the caller's thread: one read, both digests, no threads to start
     /// (a tree of small files would otherwise start two per file).
     private static func hashSmall(_ file: Descriptor, size: Int, chunk: Bool, md5: Bool) throws -> Result {

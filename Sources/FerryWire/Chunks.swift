@@ -13,6 +13,11 @@ public enum ChunkGrid {
     /// The byte offset where chunk `index` starts.
     public static func offset(of index: Int) -> UInt64 { UInt64(index) * UInt64(size) }
 
+    /// The bytes chunks `indices` of a file of `fileSize` bytes hold together.
+    public static func bytes<S: Sequence>(of indices: S, fileSize: UInt64) -> UInt64 where S.Element == Int {
+        indices.reduce(0) { $0 + UInt64(length(of: $1, fileSize: fileSize)) }
+    }
+
     /// The length of chunk `index` of a file of `fileSize` bytes (0 past the end).
     public static func length(of index: Int, fileSize: UInt64) -> Int {
         let start = offset(of: index)
