@@ -94,7 +94,8 @@ extension Shell {
         do {
             let file = try File.openForReading(path: directory + "/" + name)
             if let path {
-                try File.copy(file, to: try File.openForWriting(path: path).rawValue)
+                let output = try File.openForWriting(path: path)
+                try File.copy(file, to: output.rawValue)
             } else {
                 try File.copy(file, to: Terminal.standardOutput)
             }

@@ -156,9 +156,13 @@ public final class Shell {
         let session = try reconnect()
         current = session
         if closed { notice("reconnected to \(session.hello.server) (the server had closed the connection)") }
-        if cwd != "/", (try? session.stat(RemotePath.wire(cwd)))?.kind != .directory {
-            notice("\(cwd) is gone; now in /")
-            cwd = "/"
+        if cwd != "/" {
+            do throws(ClientError) {
+                guard try session.stat(RemotePath.wire(cwd)).kind == .directory else { throw ClientError("", code: .notDirectory) }
+            } catch where error.code == .notFound || error.code == .notDirectory {
+                notice("\(cwd) is gone; now in /")
+                cwd = "/"
+            }
         }
         return session
     }
@@ -166,7 +170,18 @@ public final class Shell {
     /// Runs `body` on the session with Ctrl-C routed to it: an interrupt shuts the connection down, the
     /// command fails at once with "interrupted" (a download's verified part stays for a resume), and
     /// the next command logs in again.
+    ///
+    /// A command whose only answer was the server's time-out notice (it had closed the connection as
+    /// the command went out) never ran there: it is run once more on a new login.
     func remote<T>(_ body: (ClientSession) throws(ClientError) -> T) throws(ClientError) -> T {
+        do {
+            return try interruptible(body)
+        } catch where error.code == .timeout && current?.isUsable == false {
+            return try interruptible(body)
+        }
+    }
+
+    private func interruptible<T>(_ body: (ClientSession) throws(ClientError) -> T) throws(ClientError) -> T {
         let session = try session()
         guard input.isInteractive else { return try body(session) }
         let interrupted = InterruptFlag()
