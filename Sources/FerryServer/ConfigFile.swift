@@ -52,6 +52,7 @@ public struct ConfigFile: Sendable {
         configuration.transferLog = reader.string("transfer_log").map { Self.absolute($0, base: base) }
         configuration.cacheDirectory = Self.absolute(reader.string("cache_dir") ?? ".ferry-cache", base: base)
         configuration.uploadResumeTimeout = try reader.duration("upload_resume_timeout") ?? configuration.uploadResumeTimeout
+        configuration.udpStatus = try reader.boolean("udp_status") ?? configuration.udpStatus
         try reader.rejectUnknown()
         configuration.tls = try Self.tls(ini.section("tls")?.values ?? [:], base: base, file: path)
         self.configuration = configuration

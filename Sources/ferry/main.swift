@@ -11,7 +11,7 @@ struct Ferry: ParsableCommand {
         commandName: "ferry",
         abstract: "Fetch and send files to a ferryd server, verified chunk by chunk, resumed where they were cut.",
         version: FerryVersion.current,
-        subcommands: [List.self, Get.self, Put.self, Stat.self, MakeDirectory.self, Sum.self, ShellCommand.self]
+        subcommands: [List.self, Get.self, Put.self, Stat.self, MakeDirectory.self, Sum.self, ShellCommand.self, Ping.self]
     )
 }
 
@@ -312,11 +312,45 @@ func absolute(_ path: String) -> String {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
 }
 
+extension Ferry {
+    /// `ferry ping`: the server's status over UDP, no login and no TLS (docs/PROTOCOL.md section 11).
+    struct Ping: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ask the server for its status over UDP, as ping does: round trip, version, uptime, sessions, transfers."
+        )
+        @Option(name: .long, help: "Server host name or address.")
+        var host = "127.0.0.1"
+        @Option(name: .long, help: "Server port (the UDP port is the TCP port's number).")
+        var port = 8912
+        @Option(name: .customShort("c"), help: ArgumentHelp("Probes to send.", valueName: "count"))
+        var count = 4
+        @Option(name: .customShort("i"), help: ArgumentHelp("Seconds between probes (at least 0.2).", valueName: "seconds"))
+        var interval = 1.0
+        @Option(name: .long, help: ArgumentHelp("Seconds to wait for each reply.", valueName: "seconds"))
+        var timeout = 1.0
+
+        func validate() throws {
+            guard count >= 1 else { throw ValidationError("-c must be at least 1") }
+            guard interval >= 0.2, interval <= 3600 else { throw ValidationError("-i must be from 0.2 to 3600 seconds") }
+            guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be more than 0 and at most 3600 seconds") }
+        }
+
+        func run() throws {
+            let client = attempt("ping \(host)") { () throws(ClientError) in try StatusProbeClient(host: host, port: port) }
+            let ping = FerryClient.Ping(count: count, interval: .milliseconds(Int64(interval * 1000)), timeout: .milliseconds(Int64(timeout * 1000)))
+            let statistics = attempt("ping \(host)") { () throws(ClientError) in
+                try ping.run(client) { Terminal.write($0 + "\n", to: Terminal.standardOutput) }
+            }
+            if statistics.received == 0 { throw ExitCode.failure }
+        }
+    }
+}
+
 /// `ferry [--host H] [--port P] [--user U] COMMAND …` puts connection options before the command, as
 /// ssh and sftp do; ArgumentParser wants a subcommand's options after its name, so move them there.
 /// With no command at all, `ferry [options]` opens the shell.
 func commandFirst(_ arguments: [String]) -> [String] {
-    let commands: Set = ["ls", "get", "put", "stat", "mkdir", "sum", "shell", "help"]
+    let commands = Set(Ferry.configuration.subcommands.map { $0._commandName } + ["help"])
     let takesValue: Set = ["--host", "--port", "--user", "--timeout", "--dir", "--known-hosts", "--fingerprint", "--ca", "-b"]
     var leading: [String] = []
     var index = 0
