@@ -15,22 +15,29 @@ struct Ferry: ParsableCommand {
     )
 }
 
-/// Options every command takes.
+/// Options every command takes. The server, user and trust they name are ranked against the config
+/// file and the environment by ``ResolvedHost``: the command line first, then the alias, `[defaults]`,
+/// FERRY_* variables and built-in defaults.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: .long, help: "Server host name or address.")
-    var host = "127.0.0.1"
+    @Option(name: .long, help: ArgumentHelp(
+        "Server: a host name, an address ([::1] for IPv6 with a port) or an alias from the config file (default: $FERRY_HOST, else 127.0.0.1).",
+        valueName: "[user@]host[:port]"))
+    var host: String?
 
-    @Option(name: .long, help: "Server port.")
-    var port = 8912
+    @Option(name: .long, help: "Server port (default: the alias's, else $FERRY_PORT, else 8912).")
+    var port: Int?
 
-    @Option(name: .long, help: "User name (default: $FERRY_USER, else your login name).")
+    @Option(name: .long, help: "User name (default: the alias's, else $FERRY_USER, else your login name).")
     var user: String?
+
+    @Option(name: .long, help: ArgumentHelp("Client configuration: host aliases and defaults (default: $XDG_CONFIG_HOME/ferry/config).", valueName: "file"))
+    var config: String?
 
     @Flag(name: [.short, .long], help: "No progress line or summary.")
     var quiet = false
 
-    @Option(name: .long, help: "Seconds to wait for the server before giving up.")
-    var timeout = 60.0
+    @Option(name: .long, help: "Seconds to wait for the server before giving up (default: 60).")
+    var timeout: Double?
 
     @Flag(name: .long, help: "Speak clear text (protocol 1) to a server with [tls] enabled = false. Only on loopback or a network you trust.")
     var noTLS = false
@@ -47,50 +54,44 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Verify the server's certificate chain and host name against these CA certificates (a PEM file, or 'system') instead of pinning its key.", valueName: "file|system"))
     var ca: String?
 
-    /// TLS with the trust the options choose, or clear text with --no-tls.
-    func security() -> ConnectionSecurity {
-        if noTLS {
-            if fingerprint != nil || ca != nil || strict || knownHosts != nil {
-                fail("--no-tls cannot go with --fingerprint, --ca, --strict or --known-hosts: without TLS there is no key to check")
-            }
-            return .clearText
+    /// The server, user and trust chosen by these options, the config file and the environment, or
+    /// exits 1 with one line saying what is wrong.
+    func resolved() -> ResolvedHost {
+        attempt { () throws(ClientError) in
+            let commandLine = HostSettings(
+                port: port, user: user, knownHosts: knownHosts, fingerprint: fingerprint, strict: strict ? true : nil,
+                ca: ca, tls: noTLS ? false : nil, timeout: timeout, quiet: quiet ? true : nil
+            )
+            return try ResolvedHost(target: host, commandLine: commandLine, config: try ClientConfig.load(path: config),
+                                    loginName: NSUserName())
         }
-        if let ca {
-            if fingerprint != nil { fail("--ca and --fingerprint are two ways to trust a server: give one") }
-            return .tls(.authorities(file: ca == "system" ? nil : ca))
-        }
-        if let fingerprint {
-            guard let key = KeyFingerprint(parsing: fingerprint) else {
-                fail("--fingerprint \(fingerprint): expected SHA256: and 43 base64 characters, as `ferryd fingerprint` prints")
-            }
-            return .tls(.fingerprint(key))
-        }
-        let file = KnownHosts(path: knownHosts ?? KnownHosts.defaultPath())
-        return .tls(.knownHosts(file, strict: strict, ask: { server, key in firstContact(server, key, file: file.path) }))
     }
 
     /// Connects and logs in, or prints why not and exits non-zero.
     func open() throws -> ClientSession {
-        let environment = ProcessInfo.processInfo.environment
-        let name = user ?? environment["FERRY_USER"] ?? NSUserName()
-        let security = security()
+        let target = resolved()
+        let security = target.security(ask: { server, key, file in firstContact(server, key, file: file) })
         let session = attempt { () throws(ClientError) in
-            try ClientSession.connect(host: host, port: port, timeout: .milliseconds(Int64(timeout * 1000)), security: security)
+            try ClientSession.connect(host: target.address, port: target.port,
+                                      timeout: .milliseconds(Int64(target.timeout * 1000)), security: security)
         }
-        guard let password = environment["FERRY_PASSWORD"] ?? promptForPassword(name) else {
+        guard let password = ProcessInfo.processInfo.environment["FERRY_PASSWORD"] ?? promptForPassword(target) else {
             fail("no password: set FERRY_PASSWORD or run ferry from a terminal")
         }
-        attempt { () throws(ClientError) in try session.login(user: name, password: password) }
+        attempt { () throws(ClientError) in try session.login(user: target.user, password: password) }
         session.notices = { Terminal.write("ferry: \($0)\n", to: Terminal.standardError) }
         session.localDigests = LocalDigests(path: LocalDigests.defaultPath())
         return session
     }
 
-    var progress: (any TransferProgress)? { quiet ? nil : ProgressLine() }
+    var progress: (any TransferProgress)? { resolved().quiet ? nil : ProgressLine() }
 
-    private func promptForPassword(_ name: String) -> String? {
+    /// The download directory: `given` (--dir), else the config's `dir`, else ./downloads.
+    func downloadDirectory(_ given: String?) -> String { given ?? resolved().dir ?? "downloads" }
+
+    private func promptForPassword(_ target: ResolvedHost) -> String? {
         guard Terminal.isTerminal(Terminal.standardInput) else { return nil }
-        return Terminal.readSecret(prompt: "\(name)@\(host)'s password: ")
+        return Terminal.readSecret(prompt: "\(target.user)@\(target.address)'s password: ")
     }
 }
 
@@ -186,8 +187,8 @@ extension Ferry {
         var remote: String
         @Argument(help: "Local file or existing directory (default: the download directory).")
         var local: String?
-        @Option(name: .long, help: "Download directory when LOCAL is not given.")
-        var dir = "downloads"
+        @Option(name: .long, help: "Download directory when LOCAL is not given (default: the config's dir, else downloads).")
+        var dir: String?
         @Flag(name: .shortAndLong, help: "Download a directory and everything in it, pipelined over one connection.")
         var recursive = false
         @OptionGroup var transfer: TransferFlags
@@ -200,11 +201,11 @@ extension Ferry {
             var status: Int32 = 0
             attempt("get \(remote)") { () throws(ClientError) in
                 if recursive {
-                    let target = try LocalDestination.resolveTree(remote: wire, local: local, downloadDirectory: dir)
+                    let target = try LocalDestination.resolveTree(remote: wire, local: local, downloadDirectory: options.downloadDirectory(dir))
                     let result = try session.downloadTree(wire, to: target, progress: progress, options: transfer.options)
                     status = report(result.notices, failed: !result.failures.isEmpty)
                 } else {
-                    let destination = try LocalDestination.resolve(remote: remote, local: local, downloadDirectory: dir)
+                    let destination = try LocalDestination.resolve(remote: remote, local: local, downloadDirectory: options.downloadDirectory(dir))
                     _ = try session.download(remote, to: destination, progress: progress, options: transfer.options)
                 }
             }
@@ -295,12 +296,13 @@ extension Ferry {
     struct ShellCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "shell", abstract: "Interactive prompt (the default).")
         @OptionGroup var options: ConnectionOptions
-        @Option(name: .long, help: "Download directory for get without a local path.")
-        var dir = "downloads"
+        @Option(name: .long, help: "Download directory for get without a local path (default: the config's dir, else downloads).")
+        var dir: String?
 
         func run() throws {
             installInterruptCleanup()
             let session = try options.open()
+            let dir = options.downloadDirectory(self.dir)
             let downloads = dir.hasPrefix("/") ? dir : FileManager.default.currentDirectoryPath + "/" + dir
             let shell = Shell(
                 session: session, downloadDirectory: downloads, progress: options.progress,
@@ -315,10 +317,11 @@ extension Ferry {
 
 /// `ferry [--host H] [--port P] [--user U] COMMAND …` puts connection options before the command, as
 /// ssh and sftp do; ArgumentParser wants a subcommand's options after its name, so move them there.
-/// With no command at all, `ferry [options]` opens the shell.
+/// With no command at all, `ferry [options]` opens the shell; `ferry [options] [USER@]HOST[:PORT]
+/// [options]` opens it there, as `sftp user@host` does.
 func commandFirst(_ arguments: [String]) -> [String] {
     let commands: Set = ["ls", "get", "put", "stat", "sum", "shell", "help"]
-    let takesValue: Set = ["--host", "--port", "--user", "--timeout", "--dir", "--known-hosts", "--fingerprint", "--ca"]
+    let takesValue: Set = ["--host", "--port", "--user", "--timeout", "--dir", "--known-hosts", "--fingerprint", "--ca", "--config"]
     var leading: [String] = []
     var index = 0
     while index < arguments.count {
@@ -326,7 +329,9 @@ func commandFirst(_ arguments: [String]) -> [String] {
         if commands.contains(argument) {
             return [argument] + leading + arguments[(index + 1)...]
         }
-        guard argument.hasPrefix("-"), argument != "--" else { return arguments }
+        guard argument.hasPrefix("-"), argument != "--" else {
+            return argument == "--" ? arguments : shell(at: argument, options: leading + arguments[(index + 1)...])
+        }
         if ["-h", "--help", "--version"].contains(argument) { return arguments }
         leading.append(argument)
         if takesValue.contains(argument), index + 1 < arguments.count {
@@ -336,6 +341,14 @@ func commandFirst(_ arguments: [String]) -> [String] {
         index += 1
     }
     return ["shell"] + leading
+}
+
+/// `ferry [USER@]HOST[:PORT]`: the shell, with the first word that is not a command as its `--host`.
+func shell(at target: String, options: [String]) -> [String] {
+    if options.contains(where: { $0 == "--host" || $0.hasPrefix("--host=") }) {
+        fail("\(target) and --host both name the server: give one")
+    }
+    return ["shell", "--host", target] + options
 }
 
 Ferry.main(commandFirst(Array(CommandLine.arguments.dropFirst())))
