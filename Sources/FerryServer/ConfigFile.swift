@@ -1,4 +1,5 @@
 import FerryCrypto
+import FerryWire
 import Foundation
 
 /// config.ini: the `[server]` section maps to ``ServerConfiguration``, each `[user.NAME]` section to a
@@ -183,11 +184,8 @@ struct KeyReader {
 
     mutating func boolean(_ key: String) throws -> Bool? {
         guard let text = string(key) else { return nil }
-        switch text.lowercased() {
-        case "true", "yes", "1", "on": return true
-        case "false", "no", "0", "off": return false
-        default: throw invalid(key, "must be true or false")
-        }
+        guard let value = IniFile.boolean(text) else { throw invalid(key, "must be true or false") }
+        return value
     }
 
     mutating func base64(_ key: String, length: Int? = nil) throws -> [UInt8] {
