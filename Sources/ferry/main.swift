@@ -327,7 +327,7 @@ func commandFirst(_ arguments: [String]) -> [String] {
             return [argument] + leading + arguments[(index + 1)...]
         }
         guard argument.hasPrefix("-"), argument != "--" else { return arguments }
-        if ["-h", "--help", "--version"].contains(argument) { return arguments }
+        if ["-h", "--help", "--version", "--generate-completion-script", "--experimental-dump-help", "---completion"].contains(where: { argument == $0 || argument.hasPrefix($0 + "=") }) { return arguments }
         leading.append(argument)
         if takesValue.contains(argument), index + 1 < arguments.count {
             leading.append(arguments[index + 1])
