@@ -19,10 +19,54 @@ release: deps
 run: release
 	.build/release/ferryd --config $(CONFIG)
 
-# Builds everything, tests included, then runs every test.
+# Builds everything, tests included, then runs every test, then installs the debug build into a
+# temporary DESTDIR and checks what landed there (scripts/test-install.sh).
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	scripts/test-install.sh .build/debug
+
+# make install [PREFIX=/usr/local] [DESTDIR=] installs ferry and ferryd (a release build), their man
+# pages (swift-argument-parser's generate-manual plugin), bash/zsh/fish completions, the systemd unit
+# dist/ferryd.service.in and, if there is none, $(SYSCONFDIR)/ferry/config.ini; every path goes into
+# $(MANIFEST), and make uninstall (same PREFIX and DESTDIR) removes exactly those. BUILD_DIR=.build/debug
+# (any SCRATCH/debug or SCRATCH/release that swift build made) installs what is built there instead,
+# building nothing.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR ?= $(DATADIR)/zsh/site-functions
+FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
+MANIFEST ?= $(DATADIR)/ferry/install-manifest
+BUILD_DIR ?=
+INSTALL_FROM := $(or $(BUILD_DIR),.build/release)
+# Man pages and completions are made from the binaries, beside them, again only when they change.
+GENERATED = $(INSTALL_FROM)/generated
+INSTALL_ENV = SWIFT='$(SWIFT)' FROM='$(INSTALL_FROM)' GENERATED='$(GENERATED)' DESTDIR='$(DESTDIR)' \
+	PREFIX='$(PREFIX)' BINDIR='$(BINDIR)' DATADIR='$(DATADIR)' MANDIR='$(MANDIR)' SYSCONFDIR='$(SYSCONFDIR)' \
+	UNITDIR='$(UNITDIR)' BASHCOMPDIR='$(BASHCOMPDIR)' ZSHCOMPDIR='$(ZSHCOMPDIR)' FISHCOMPDIR='$(FISHCOMPDIR)' \
+	MANIFEST='$(MANIFEST)'
+
+.PHONY: install install-prepare uninstall test-install
+install: $(if $(BUILD_DIR),,release)
+	@$(INSTALL_ENV) scripts/install.sh install
+
+# The build and the generated files, as yourself, so that `sudo make install BUILD_DIR=.build/release`
+# afterwards only copies (and leaves nothing owned by root in .build).
+install-prepare: $(if $(BUILD_DIR),,release)
+	@$(INSTALL_ENV) scripts/install.sh generate
+
+uninstall:
+	@$(INSTALL_ENV) scripts/install.sh uninstall
+
+# Installs the debug build into a temporary DESTDIR, checks it, and uninstalls it again.
+test-install: build
+	scripts/test-install.sh .build/debug
 
 # Side-by-side benchmark against vsftpd/curl/lftp on 127.0.0.1 (see bench/README.md). Installs
 # vsftpd, curl and lftp if missing; builds into .build-bench so it does not contend with .build.

@@ -363,7 +363,7 @@ func commandFirst(_ arguments: [String]) -> [String] {
         guard argument.hasPrefix("-"), argument != "--" else {
             return argument == "--" ? arguments : shell(at: argument, options: leading + arguments[(index + 1)...])
         }
-        if ["-h", "--help", "--version"].contains(argument) { return arguments }
+        if ["-h", "--help", "--version", "--generate-completion-script", "--experimental-dump-help", "---completion"].contains(where: { argument == $0 || argument.hasPrefix($0 + "=") }) { return arguments }
         leading.append(argument)
         if takesValue.contains(argument), index + 1 < arguments.count {
             leading.append(arguments[index + 1])
