@@ -358,7 +358,8 @@ func commandFirst(_ arguments: [String]) -> [String] {
     while index < arguments.count {
         let argument = arguments[index]
         if commands.contains(argument) {
-            return [argument] + leading + arguments[(index + 1)...]
+            // help takes no connection options: `ferry --port 1 help get` is help about get.
+            return [argument] + (argument == "help" ? [] : leading) + arguments[(index + 1)...]
         }
         guard argument.hasPrefix("-"), argument != "--" else {
             return argument == "--" ? arguments : shell(at: argument, options: leading + arguments[(index + 1)...])
