@@ -44,7 +44,7 @@ let package = Package(
         .executableTarget(
             name: "ferryd",
             dependencies: [
-                "FerryServer", "FerryPosix", "FerryCrypto", "FerryTLS",
+                "FerryServer", "FerryWire", "FerryPosix", "FerryCrypto", "FerryTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

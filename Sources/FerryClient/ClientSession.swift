@@ -43,12 +43,15 @@ public final class ClientSession {
     public static func connect(host: String, port: Int, timeout: Duration = .seconds(60),
                                security: ConnectionSecurity = .clearText) throws(ClientError) -> ClientSession {
         let socket: Socket
+        let server = KnownHosts.name(host: host, port: port)
+        let connectTimeout = min(timeout, .seconds(10))
         do {
-            socket = try Socket.connect(host: host, port: port, timeout: min(timeout, .seconds(10)))
+            socket = try Socket.connect(host: host, port: port, timeout: connectTimeout)
+        } catch is TimeoutError {
+            throw ClientError.connectTimedOut(server, within: connectTimeout)
         } catch {
             throw ClientError("cannot connect to \(host):\(port): \(Self.describe(error))")
         }
-        let server = KnownHosts.name(host: host, port: port)
         var tls: TLSStream?
         var keyToRecord: (KnownHosts, String, KeyFingerprint)?
         if case .tls(let trust) = security {
@@ -60,7 +63,11 @@ public final class ClientSession {
         }
         let channel = MessageChannel(stream: tls ?? socket)
         let greeting: Message
-        do { greeting = try channel.receive(timeout: timeout) } catch { throw ClientError(translating: error) }
+        do { greeting = try channel.receive(timeout: timeout) } catch is TimeoutError {
+            throw ClientError.connectTimedOut(server, within: timeout, "the server took the connection but never greeted")
+        } catch {
+            throw ClientError(translating: error)
+        }
         switch greeting {
         case .hello(let hello):
             let expected = Hello.version(overTLS: tls != nil)
@@ -93,8 +100,9 @@ public final class ClientSession {
             return stream
         } catch let error as ClientError {
             throw error
-        } catch let error as TimeoutError {
-            throw ClientError("\(server) did not complete a TLS handshake in time (\(error)); is it a ferryd speaking TLS?")
+        } catch is TimeoutError {
+            throw ClientError.connectTimedOut(server, within: min(timeout, .seconds(10)),
+                                              "the server took the connection but never finished a TLS handshake; is it a ferryd speaking TLS?")
         } catch let error as TLSError where error.reason == "wrong version number" {
             // The peer spoke first, and not in TLS records: most likely a clear-text ferryd whose hello
             // OpenSSL read before the check above could see it.
@@ -213,7 +221,10 @@ public final class ClientSession {
 }
 
 extension ClientError {
-    /// Words a transport failure for the user.
+    /// Words a transport failure for the user. A server that goes away (it stopped, or was killed) is
+    /// said to have closed the connection, whether it closed it cleanly, reset it, or ended TLS without
+    /// a word, in the middle of a transfer or between commands; "protocol error" is only for what a
+    /// ferryd would never send.
     init(translating error: any Error) {
         switch error {
         case let error as ClientError: self = error
@@ -222,7 +233,12 @@ extension ClientError {
         case WireError.closedInsideFrame, WireError.truncated:
             self.init("the server closed the connection in the middle of a transfer")
         case let error as WireError: self.init("protocol error: \(error)")
+        case let error as PosixError where error.isConnectionLost:
+            self.init("the server closed the connection (\(error.reason))")
         case let error as PosixError: self.init("connection failed: \(error.reason)")
+        case let error as TLSError where error.reason.contains("unexpected eof"):
+            // OpenSSL's word for a peer that closed without TLS's close_notify: a killed server.
+            self.init("the server closed the connection")
         default: self.init("\(error)")
         }
     }

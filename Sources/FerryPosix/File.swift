@@ -52,6 +52,23 @@ public enum File {
         Descriptor(try Posix.openat(AT_FDCWD, path, flags: O_RDONLY | O_NONBLOCK))
     }
 
+    /// The whole contents of the regular file at `path` (following symlinks) and its status, both taken
+    /// from one open descriptor, so they belong to the same version of the file even when it is being
+    /// replaced by a rename meanwhile. (A file written in place while it is read may be read in part;
+    /// its status then differs from the next one taken.) A file over `limit` bytes is refused with EFBIG.
+    public static func contents(path: String, limit: Int) throws(PosixError) -> (bytes: [UInt8], status: FileStatus) {
+        let file = try openForReading(path: path)
+        let status = try FileStatus.of(file)
+        guard status.kind == .file else { throw PosixError(code: status.kind == .directory ? EISDIR : EINVAL, function: "open") }
+        guard status.size <= Int64(limit) else { throw PosixError(code: EFBIG, function: "read") }
+        var bytes = [UInt8](repeating: 0, count: Int(status.size))
+        let result: Result<Int, PosixError> = bytes.withUnsafeMutableBytes { buffer in
+            Result { () throws(PosixError) in try read(file, into: buffer, at: 0) }
+        }
+        let count = try result.get()
+        return (Array(bytes.prefix(count)), status)
+    }
+
     /// Reads the target of the symlink `name` inside `directory`.
     public static func symlinkTarget(_ name: String, in directory: Descriptor) throws(PosixError) -> String {
         try Posix.readlinkat(directory.rawValue, name)

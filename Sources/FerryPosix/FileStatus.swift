@@ -18,6 +18,9 @@ public struct FileStatus: Sendable, Equatable {
     public let device: UInt64
     public let inode: UInt64
     public let mode: UInt32
+    /// The owning user and group.
+    public let owner: UInt32
+    public let group: UInt32
 
     public init(_ st: stat) {
         switch st.st_mode & S_IFMT {
@@ -35,11 +38,18 @@ public struct FileStatus: Sendable, Equatable {
         device = UInt64(st.st_dev)
         inode = UInt64(st.st_ino)
         mode = UInt32(st.st_mode)
+        owner = UInt32(st.st_uid)
+        group = UInt32(st.st_gid)
     }
 
     /// The status of an open descriptor.
     public static func of(_ descriptor: Descriptor) throws(PosixError) -> FileStatus {
         FileStatus(try Posix.fstat(descriptor.rawValue))
+    }
+
+    /// The status of the file at `path` (relative to the working directory), following symlinks.
+    public static func of(path: String) throws(PosixError) -> FileStatus {
+        FileStatus(try Posix.fstatat(AT_FDCWD, path, followSymlinks: true))
     }
 
     /// The status of `name` inside the directory `directory`, not following a final symlink.

@@ -140,6 +140,14 @@ public enum Posix {
         return st
     }
 
+    public static func fchmod(_ fd: Int32, mode: mode_t) throws(PosixError) {
+        _ = try call("fchmod") { Glibc.fchmod(fd, mode) }
+    }
+
+    public static func fchown(_ fd: Int32, owner: uid_t, group: gid_t) throws(PosixError) {
+        _ = try call("fchown") { Glibc.fchown(fd, owner, group) }
+    }
+
     public static func fstatvfs(_ fd: Int32) throws(PosixError) -> statvfs {
         var st = statvfs()
         _ = try call("fstatvfs") { Glibc.fstatvfs(fd, &st) }

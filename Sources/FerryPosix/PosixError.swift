@@ -22,6 +22,12 @@ public struct PosixError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String { "\(function): \(reason) (errno \(code))" }
 
     public static func == (lhs: PosixError, rhs: PosixError) -> Bool { lhs.code == rhs.code }
+
+    /// True for what a socket call says when the peer went away: it reset the connection (it closed
+    /// with data unread, or was killed), or closed its end before a write.
+    public var isConnectionLost: Bool {
+        [ECONNRESET, EPIPE, ENOTCONN, ECONNABORTED].contains(code)
+    }
 }
 
 /// A socket operation that did not complete within its time limit.

@@ -61,9 +61,17 @@ public final class Socket: Sendable {
 
     /// Writes every byte, waiting up to `timeout` each time the peer's window is full.
     public func write(_ buffer: UnsafeRawBufferPointer, timeout: Duration?) throws {
+        var written = 0
+        try write(buffer, timeout: timeout, written: &written)
+    }
+
+    /// Writes every byte as ``write(_:timeout:)`` does, adding to `written` the bytes the kernel took,
+    /// also when it throws part way.
+    public func write(_ buffer: UnsafeRawBufferPointer, timeout: Duration?, written: inout Int) throws {
         var rest = buffer
         while !rest.isEmpty {
             if let count = try Posix.write(descriptor.rawValue, from: rest) {
+                written += count
                 rest = UnsafeRawBufferPointer(rebasing: rest[count...])
             } else {
                 try wait(for: Int16(POLLOUT), timeout: timeout, operation: "write")

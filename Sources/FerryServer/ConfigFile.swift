@@ -1,34 +1,102 @@
 import FerryCrypto
+import FerryPosix
 import FerryWire
 import Foundation
 
 /// config.ini: the `[server]` section maps to ``ServerConfiguration``, each `[user.NAME]` section to a
 /// ``UserRecord``. Relative paths are relative to the directory holding the file.
+///
+/// Every mistake is an ``Invalid`` naming the file and the line: `config.ini:12: [server] port must be
+/// a whole number from 0 to 65535`.
 public struct ConfigFile: Sendable {
+    /// The file's path, as given.
     public let path: String
     public var configuration: ServerConfiguration
     public var users: UserStore
+    /// The text read, as it was.
+    public let text: String
+    /// The version of the file that was read (device, inode, size, modification time), nil when it was
+    /// given as text.
+    public let version: FileVersion?
+    /// Where each section starts and each key is set, for errors found after reading (a root that
+    /// cannot be opened): section name to header line, and section name to key to line.
+    private let sectionLines: [String: Int]
+    private let keyLines: [String: [String: Int]]
 
-    /// A problem with the file, naming the key and what is wrong.
-    public struct Invalid: Error, CustomStringConvertible {
-        public let description: String
-        init(_ description: String) { self.description = description }
+    /// The largest config.ini read: far more than thousands of users need.
+    public static let maximumSize = 16 << 20
+
+    /// A problem with the file: where, and what is wrong, for one line on a terminal or in a log.
+    public struct Invalid: Error, CustomStringConvertible, Equatable {
+        /// The file's path, as given.
+        public let file: String
+        /// The line at fault, counted from 1; nil when the file as a whole is (it cannot be read).
+        public let line: Int?
+        public let reason: String
+
+        public init(file: String, line: Int?, reason: String) {
+            self.file = file
+            self.line = line
+            self.reason = reason
+        }
+
+        /// `PATH:LINE: reason`, or `PATH: reason` when no line is at fault.
+        public var description: String { line.map { "\(file):\($0): \(reason)" } ?? "\(file): \(reason)" }
     }
 
     /// Reads and checks `path`.
-    public init(path: String) throws {
-        self.path = path
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw Invalid("cannot read \(path): \((error as NSError).localizedDescription)")
+    public init(path: String) throws(Invalid) {
+        let bytes: [UInt8]
+        let status: FileStatus
+        do { (bytes, status) = try File.contents(path: path, limit: Self.maximumSize) } catch {
+            throw Invalid(file: path, line: nil, reason: "cannot read: \(error.code == EFBIG ? "larger than \(Self.maximumSize >> 20) MiB" : error.reason)")
         }
+        guard let text = String(bytes: bytes, encoding: .utf8) else {
+            throw Invalid(file: path, line: nil, reason: "is not UTF-8 text")
+        }
+        try self.init(path: path, text: text, version: FileVersion(status))
+    }
+
+    /// Checks `text` as the contents of `path` (which is not read; relative paths in it are relative to
+    /// its directory).
+    public init(path: String, text: String) throws(Invalid) {
+        try self.init(path: path, text: text, version: nil)
+    }
+
+    private init(path: String, text: String, version: FileVersion?) throws(Invalid) {
+        self.path = path
+        self.text = text
+        self.version = version
         let ini: IniFile
-        do { ini = try IniFile(parsing: text) } catch { throw Invalid("\(path): \(error)") }
+        do { ini = try IniFile(parsing: text) } catch {
+            throw Invalid(file: path, line: error.line, reason: error.reason)
+        }
+        var seen: [String: Int] = [:]
+        for section in ini.sections {
+            if let first = seen[section.name] {
+                let what = section.name.hasPrefix("user.") ? "user \(section.name.dropFirst("user.".count))" : "section"
+                throw Invalid(file: path, line: section.line, reason: "duplicate [\(section.name)]: this \(what) is already defined at line \(first)")
+            }
+            seen[section.name] = section.line
+            guard ["server", "tls"].contains(section.name) || section.name.hasPrefix("user.") else {
+                throw Invalid(file: path, line: section.line, reason: "unknown section [\(section.name)]")
+            }
+        }
+        sectionLines = seen
+        keyLines = Dictionary(uniqueKeysWithValues: ini.sections.map { ($0.name, $0.keyLines) })
         let base = URL(fileURLWithPath: path).deletingLastPathComponent()
-        let server = ini.section("server")?.values ?? [:]
-        var reader = KeyReader(values: server, section: "server", file: path)
+        configuration = try Self.server(ini.section("server"), base: base, file: path)
+        configuration.tls = try Self.tls(ini.section("tls"), base: base, file: path)
+        var users: [UserRecord] = []
+        for section in ini.sections where section.name.hasPrefix("user.") {
+            users.append(try Self.user(section, base: base, file: path))
+        }
+        self.users = UserStore(users)
+    }
+
+    /// The `[server]` section (all defaults when there is none).
+    private static func server(_ section: IniFile.Section?, base: URL, file: String) throws(Invalid) -> ServerConfiguration {
+        var reader = KeyReader(section ?? IniFile.Section(name: "server", values: [:], line: 1), file: file)
         var configuration = ServerConfiguration(root: Self.absolute(reader.string("root") ?? "share", base: base))
         configuration.host = reader.string("listen") ?? configuration.host
         configuration.port = try reader.integer("port", in: 0...65535) ?? configuration.port
@@ -55,23 +123,17 @@ public struct ConfigFile: Sendable {
         configuration.uploadResumeTimeout = try reader.duration("upload_resume_timeout") ?? configuration.uploadResumeTimeout
         configuration.udpStatus = try reader.boolean("udp_status") ?? configuration.udpStatus
         try reader.rejectUnknown()
-        configuration.tls = try Self.tls(ini.section("tls")?.values ?? [:], base: base, file: path)
-        self.configuration = configuration
-
-        var users: [UserRecord] = []
-        for section in ini.sections where section.name.hasPrefix("user.") {
-            users.append(try Self.user(section, base: base, file: path))
-        }
-        for section in ini.sections where !["server", "tls"].contains(section.name) && !section.name.hasPrefix("user.") {
-            throw Invalid("\(path): unknown section [\(section.name)]")
-        }
-        self.users = UserStore(users)
+        return configuration
     }
 
     /// The `[tls]` section: on unless `enabled = false`; the key and certificate default to ferryd.key and
     /// ferryd.crt beside the configuration file, made on first start. Naming only one of them is an error.
-    private static func tls(_ values: [String: String], base: URL, file: String) throws -> TLSSetting {
-        var reader = KeyReader(values: values, section: "tls", file: file)
+    private static func tls(_ section: IniFile.Section?, base: URL, file: String) throws(Invalid) -> TLSSetting {
+        guard let section else {
+            return .on(certificate: absolute(defaultCertificate, base: base), privateKey: absolute(defaultPrivateKey, base: base),
+                       createIfMissing: true)
+        }
+        var reader = KeyReader(section, file: file)
         let enabled = try reader.boolean("enabled") ?? true
         let certificate = reader.string("certificate").map { absolute($0, base: base) }
         let privateKey = reader.string("private_key").map { absolute($0, base: base) }
@@ -84,7 +146,9 @@ public struct ConfigFile: Sendable {
         case (let certificate?, let privateKey?):
             return .on(certificate: certificate, privateKey: privateKey, createIfMissing: false)
         default:
-            throw Invalid("\(file): [tls] certificate and private_key go together: give both, or neither for ferryd's own key")
+            let given = section.keyLines["certificate"] ?? section.keyLines["private_key"] ?? section.line
+            throw Invalid(file: file, line: given,
+                          reason: "[tls] certificate and private_key go together: give both, or neither for ferryd's own key")
         }
     }
 
@@ -92,12 +156,13 @@ public struct ConfigFile: Sendable {
     public static let defaultCertificate = "ferryd.crt"
     public static let defaultPrivateKey = "ferryd.key"
 
-    private static func user(_ section: IniFile.Section, base: URL, file: String) throws -> UserRecord {
+    private static func user(_ section: IniFile.Section, base: URL, file: String) throws(Invalid) -> UserRecord {
         let name = String(section.name.dropFirst("user.".count))
         guard UserRecord.isValidName(name) else {
-            throw Invalid("\(file): [\(section.name)]: user names are 1-64 letters, digits, '.', '_' or '-'")
+            throw Invalid(file: file, line: section.line,
+                          reason: "[\(section.name)]: user names are 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'")
         }
-        var reader = KeyReader(values: section.values, section: section.name, file: file)
+        var reader = KeyReader(section, file: file)
         let credentials = ScramCredentials(
             salt: try reader.base64("salt"),
             iterations: try reader.integer("iterations", in: ScramCredentials.minimumIterations...10_000_000)
@@ -112,6 +177,12 @@ public struct ConfigFile: Sendable {
         return UserRecord(name: name, credentials: credentials, readOnly: readOnly, root: root, quota: quota)
     }
 
+    /// An error about `key` of `section` found after the file was read (a root that cannot be
+    /// opened), at the line that sets the key, or at the section's header.
+    public func invalid(_ reason: String, key: String, in section: String) -> Invalid {
+        Invalid(file: path, line: keyLines[section]?[key] ?? sectionLines[section], reason: reason)
+    }
+
     /// The lines of a `[user.NAME]` section for these credentials.
     public static func userSection(for user: UserRecord) -> [String] {
         var lines = [
@@ -122,87 +193,11 @@ public struct ConfigFile: Sendable {
             "read_only = \(user.readOnly)",
         ]
         if let root = user.root { lines.append("root = \(root)") }
-        if let quota = user.quota { lines.append("quota = \(quota)") }
+        if let quota = user.quota { lines.append("quota = \(ByteCount.text(quota))") }
         return lines
     }
 
     static func absolute(_ path: String, base: URL) -> String {
         path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
-    }
-}
-
-/// Reads typed values out of one section, remembering which keys were used so that a misspelt key is an error.
-struct KeyReader {
-    let values: [String: String]
-    let section: String
-    let file: String
-    private var used: Set<String> = []
-
-    init(values: [String: String], section: String, file: String) {
-        self.values = values
-        self.section = section
-        self.file = file
-    }
-
-    mutating func string(_ key: String) -> String? {
-        used.insert(key)
-        return values[key].flatMap { $0.isEmpty ? nil : $0 }
-    }
-
-    mutating func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
-        guard let text = string(key) else { return nil }
-        guard let value = Int(text), range.contains(value) else {
-            throw invalid(key, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-        }
-        return value
-    }
-
-    mutating func duration(_ key: String) throws -> Duration? {
-        guard let text = string(key) else { return nil }
-        guard let seconds = Double(text), seconds >= 0, seconds <= 86_400 * 365 else {
-            throw invalid(key, "must be a number of seconds")
-        }
-        return .milliseconds(Int64((seconds * 1000).rounded()))
-    }
-
-    /// A size in bytes: a whole number, optionally followed by K, M, G or T (powers of 1024).
-    mutating func byteCount(_ key: String) throws -> UInt64? {
-        guard let text = string(key) else { return nil }
-        let multipliers: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
-        var digits = Substring(text)
-        var multiplier: UInt64 = 1
-        if let last = digits.last?.uppercased().first, let factor = multipliers[last] {
-            multiplier = factor
-            digits = digits.dropLast()
-        }
-        guard let value = UInt64(digits), case let (bytes, overflow) = value.multipliedReportingOverflow(by: multiplier),
-              !overflow, bytes <= UInt64(Int64.max) else {
-            throw invalid(key, "must be a number of bytes, optionally with K, M, G or T (such as 10G)")
-        }
-        return bytes
-    }
-
-    mutating func boolean(_ key: String) throws -> Bool? {
-        guard let text = string(key) else { return nil }
-        guard let value = IniFile.boolean(text) else { throw invalid(key, "must be true or false") }
-        return value
-    }
-
-    mutating func base64(_ key: String, length: Int? = nil) throws -> [UInt8] {
-        guard let text = string(key) else { throw invalid(key, "is missing") }
-        guard let data = Data(base64Encoded: text), !data.isEmpty, length == nil || data.count == length else {
-            throw invalid(key, "must be base64\(length.map { " of \($0) bytes" } ?? "")")
-        }
-        return Array(data)
-    }
-
-    func rejectUnknown() throws {
-        if let unknown = values.keys.sorted().first(where: { !used.contains($0) }) {
-            throw ConfigFile.Invalid("\(file): [\(section)]: unknown key \"\(unknown)\"")
-        }
-    }
-
-    private func invalid(_ key: String, _ why: String) -> ConfigFile.Invalid {
-        ConfigFile.Invalid("\(file): [\(section)] \(key) \(why)")
     }
 }

@@ -8,10 +8,22 @@ import Synchronization
 /// Sessions ask at every authentication attempt, not only when a connection arrives, so connections
 /// opened before a ban get no more guesses than new ones. A successful login forgets only the failures
 /// against the name that logged in: a valid account does not buy unlimited guesses at the others.
+///
+/// The three settings may change while ferryd runs (a reload of config.ini); bans and failures already
+/// recorded stay as they are.
 public final class LoginGuard: Sendable {
-    public let threshold: Int
-    public let window: Duration
-    public let duration: Duration
+    /// Failures within `window` that start a ban; 0: never ban.
+    public var threshold: Int { policy.withLock { $0.threshold } }
+    public var window: Duration { policy.withLock { $0.window } }
+    /// How long a ban lasts.
+    public var duration: Duration { policy.withLock { $0.duration } }
+
+    private struct Policy {
+        var threshold: Int
+        var window: Duration
+        var duration: Duration
+    }
+    private let policy: Mutex<Policy>
 
     private struct Failure {
         let at: ContinuousClock.Instant
@@ -26,9 +38,12 @@ public final class LoginGuard: Sendable {
     static let capacity = 100_000
 
     public init(threshold: Int, window: Duration, duration: Duration) {
-        self.threshold = threshold
-        self.window = window
-        self.duration = duration
+        policy = Mutex(Policy(threshold: threshold, window: window, duration: duration))
+    }
+
+    /// New settings for the failures and bans to come; a ban under way keeps its end.
+    public func update(threshold: Int, window: Duration, duration: Duration) {
+        policy.withLock { $0 = Policy(threshold: threshold, window: window, duration: duration) }
     }
 
     /// The time left on a ban of `address`, or nil when it may connect and try to log in.
@@ -51,6 +66,7 @@ public final class LoginGuard: Sendable {
     /// Records a failed login as `user`; returns true when this failure starts a ban.
     @discardableResult
     public func recordFailure(from address: String, user: String, now: ContinuousClock.Instant = .now) -> Bool {
+        let (threshold, window, duration) = policy.withLock { ($0.threshold, $0.window, $0.duration) }
         guard threshold > 0 else { return false }
         return records.withLock { records in
             if records.count >= Self.capacity && records[address] == nil {

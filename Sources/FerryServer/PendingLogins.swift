@@ -7,8 +7,10 @@
 /// holds more slots than the newcomer does: that address's oldest pending connection is evicted. So
 /// a few addresses that hold every slot cannot lock anyone else out; they only push out each other.
 struct PendingLogins<Connection: AnyObject> {
-    let limit: Int
-    let limitPerAddress: Int
+    /// Pending connections at most; a reload may change it (connections already pending stay).
+    var limit: Int
+    /// Pending connections from one address at most; a reload may change it too.
+    var limitPerAddress: Int
     private var byAddress: [String: [Connection]] = [:]
     /// Connections pending in all.
     private(set) var count = 0

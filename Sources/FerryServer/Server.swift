@@ -17,25 +17,29 @@ import Synchronization
 /// A thread per connection means a client that is idle, slow or stalled only ever holds up itself:
 /// nothing waits for a shared pool. Every wait on a socket is bounded by a timeout from the
 /// configuration, so no thread sleeps forever.
+///
+/// Made from a config.ini, the server reads it again on ``reloadConfiguration()`` (SIGHUP) and when it
+/// finds the file changed as a client starts to log in; see ``ConfigReloader``. The users, their roots
+/// and most settings then change for the connections to come, without dropping any.
 public final class Server: Sendable {
-    public let configuration: ServerConfiguration
-    let users: UserStore
+    /// The configuration in force: the one the server started with, as changed by reloads since.
+    public var configuration: ServerConfiguration { settings.configuration }
     let logger: Logger
     let digests = DigestCache()
     let manifests: ManifestStore
     let quotas = QuotaLedger()
     let loginGuard: LoginGuard
-    let transferLog: TransferLog?
     /// The TLS context every connection is served through (protocol 2), nil for clear text (protocol 1).
     let tls: TLSContext?
     /// The fingerprint of the server's key, the one clients pin; nil in clear text.
     public let fingerprint: KeyFingerprint?
-    /// Key for the fake SCRAM credentials of unknown users.
+    /// Key for the fake SCRAM credentials of unknown users, fixed for the process's life: reloads
+    /// change no unknown name's salt.
     let unknownUserSecret: [UInt8]
-    /// Iterations offered to unknown users: the same as real ones, so the count tells nothing.
-    let unknownUserIterations: Int
-    private let sharedRoot: ShareRoot
-    private let userRoots: [String: ShareRoot]
+    /// The config.ini the server was made from and reloads, nil when it was given a configuration.
+    let reloader: ConfigReloader?
+    /// The users, roots and settings in force; replaced whole by a reload.
+    private let live: Mutex<LiveSettings>
     private let listener: ListeningSocket
     /// The counts status probes report.
     public let status: ServerStatus
@@ -66,25 +70,44 @@ public final class Server: Sendable {
         var perAddress: [String: Int] = [:]
         var pending: PendingLogins<ConnectionHandle>
         var stopping = false
+        /// Every root served since the start, by path (the newest opening of each): where temporary
+        /// files are swept and upload partials expire, also after a reload has dropped a root.
+        var roots: [String: ShareRoot] = [:]
     }
     private let state: Mutex<State>
 
     /// Stack size of connection threads: deep enough for JSON decoding, small enough for thousands of sessions.
     static let threadStackSize = 512 * 1024
 
-    /// Opens the roots and binds the listening socket; call ``start()`` to accept.
-    public init(configuration: ServerConfiguration, users: UserStore, logger: Logger) throws {
-        self.configuration = configuration
-        self.users = users
+    /// Opens the roots and binds the listening socket; call ``start()`` to accept. The configuration
+    /// stays as given: nothing is reloaded.
+    public convenience init(configuration: ServerConfiguration, users: UserStore, logger: Logger) throws {
+        try self.init(configuration: configuration, users: users, logger: logger, file: nil)
+    }
+
+    /// The same for the configuration in `file`, which the server reloads while it runs. A root or
+    /// transfer log that cannot be opened is a ``ConfigFile/Invalid`` at the line naming it.
+    public convenience init(configFile file: ConfigFile, logger: Logger) throws {
+        try self.init(configuration: file.configuration, users: file.users, logger: logger, file: file)
+    }
+
+    private init(configuration: ServerConfiguration, users: UserStore, logger: Logger, file: ConfigFile?) throws {
         self.logger = logger
-        state = Mutex(State(pending: PendingLogins(
-            limit: configuration.maxPendingLogins, limitPerAddress: configuration.maxPendingLoginsPerAddress
-        )))
-        (unknownUserSecret, unknownUserIterations) = Self.unknownUserParameters(users)
+        let settings: LiveSettings
+        do { settings = try LiveSettings(configuration: configuration, users: users) } catch {
+            if let file { throw error.invalid(in: file) }
+            throw ServerError(error.description)
+        }
+        live = Mutex(settings)
+        reloader = file.map { ConfigReloader(file: $0) }
+        state = Mutex(State(
+            pending: PendingLogins(limit: configuration.maxPendingLogins, limitPerAddress: configuration.maxPendingLoginsPerAddress),
+            roots: settings.roots
+        ))
+        unknownUserSecret = Self.unknownUserSecret(users)
         loginGuard = LoginGuard(
             threshold: configuration.banThreshold, window: configuration.banWindow, duration: configuration.banDuration
         )
-        transferLog = try configuration.transferLog.map { try TransferLog(path: $0) }
         switch configuration.tls {
         case .off:
             tls = nil
@@ -101,19 +124,6 @@ public final class Server: Sendable {
         }
         fingerprint = tls?.fingerprint
         status = ServerStatus(protocols: [Hello.version(overTLS: tls != nil)], maxConnections: configuration.maxConnections)
-        do {
-            sharedRoot = try ShareRoot(path: configuration.root)
-        } catch {
-            throw ServerError("cannot open root \(configuration.root): \(error.reason)")
-        }
-        var roots: [String: ShareRoot] = [:]
-        for name in users.names {
-            guard let path = users[name]?.root else { continue }
-            do { roots[name] = try ShareRoot(path: path) } catch {
-                throw ServerError("cannot open root \(path) of user \(name): \(error.reason)")
-            }
-        }
-        userRoots = roots
         var cache: Descriptor?
         if let path = configuration.cacheDirectory {
             if (try? File.openDirectory(path: path)) == nil { try? File.makeDirectory(path: path, mode: 0o700) }
@@ -142,15 +152,44 @@ public final class Server: Sendable {
     }
 
     /// A secret derived from the users' own secret keys, so that an unknown name gets the same fake salt
-    /// across restarts, as a real user's salt stays the same; and the iteration count real users have.
-    static func unknownUserParameters(_ users: UserStore) -> (secret: [UInt8], iterations: Int) {
+    /// across restarts, as a real user's salt stays the same.
+    static func unknownUserSecret(_ users: UserStore) -> [UInt8] {
         let records = users.names.compactMap { users[$0] }
-        guard !records.isEmpty else { return (SecureRandom.bytes(32), ScramCredentials.minimumIterations) }
+        guard !records.isEmpty else { return SecureRandom.bytes(32) }
         var material: [UInt8] = Array("ferry unknown-user secret".utf8)
         for record in records { material += record.credentials.serverKey + record.credentials.storedKey }
-        let counts = Dictionary(grouping: records.map(\.credentials.iterations), by: { $0 })
-        let iterations = counts.max { $0.value.count < $1.value.count }?.key ?? ScramCredentials.minimumIterations
-        return (Digest.hash(.sha256, material), iterations)
+        return Digest.hash(.sha256, material)
+    }
+
+    /// The users, roots and settings in force now.
+    var settings: LiveSettings { live.withLock { $0 } }
+
+    /// The transfer log in force now (a reload may have opened another).
+    var transferLog: TransferLog? { settings.transferLog }
+
+    /// Makes `settings` the ones in force for the connections to come: what a reload does once the
+    /// file has been read and everything it names opened. Connections already open keep what they took.
+    func install(_ settings: LiveSettings) {
+        let configuration = settings.configuration
+        loginGuard.update(threshold: configuration.banThreshold, window: configuration.banWindow, duration: configuration.banDuration)
+        state.withLock { state in
+            state.pending.limit = configuration.maxPendingLogins
+            state.pending.limitPerAddress = configuration.maxPendingLoginsPerAddress
+            state.roots.merge(settings.roots) { _, new in new }
+        }
+        live.withLock { $0 = settings }
+    }
+
+    /// Reads config.ini again now (SIGHUP): see ``ConfigReloader/reload(into:trigger:)``. Does nothing
+    /// for a server not made from a file.
+    public func reloadConfiguration() {
+        reloader?.reload(into: self, trigger: "SIGHUP")
+    }
+
+    /// Reloads config.ini if it changed since it was last read: asked before every login, so that a
+    /// user added or changed by `ferryd adduser` can log in at once.
+    func reloadIfChanged() {
+        reloader?.reloadIfChanged(into: self)
     }
 
     /// The address actually bound (its port is the real one when 0 was configured).
@@ -159,12 +198,9 @@ public final class Server: Sendable {
     /// The UDP address status probes are answered on; nil when they are not.
     public var statusAddress: SocketAddress? { statusResponder?.address }
 
-    /// The root a user works in.
-    func root(for user: UserRecord) -> ShareRoot { userRoots[user.name] ?? sharedRoot }
-
     /// Removes temporary files a crash left behind, then starts accepting connections.
     public func start() {
-        for root in [sharedRoot] + Array(userRoots.values) {
+        for root in settings.roots.values {
             let removed = TemporaryFile.sweep(root: root.directory, keepPartials: configuration.uploadResumeTimeout)
             if removed > 0 { logger.info("removed \(removed) temporary file(s) left by an earlier run") }
         }
@@ -194,14 +230,15 @@ public final class Server: Sendable {
     }
 
     /// Removes the partials of uploads not resumed within `upload_resume_timeout`, checking every half
-    /// of it (at most every 10 minutes), and gives their room back to the quota.
+    /// of it as it was at the start (at most every 10 minutes), and gives their room back to the quota.
+    /// A reload's new timeout applies from the next check.
     private func startExpiringPartials() {
-        let timeout = configuration.uploadResumeTimeout
-        let interval = max(.seconds(1), min(timeout / 2, .seconds(600)))
+        let interval = max(.seconds(1), min(configuration.uploadResumeTimeout / 2, .seconds(600)))
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "ferryd.expiry", qos: .utility))
         timer.schedule(deadline: .now() + .milliseconds(Int(interval.milliseconds)), repeating: .milliseconds(Int(interval.milliseconds)))
         timer.setEventHandler { @Sendable [self] in
-            for root in [sharedRoot] + Array(userRoots.values) {
+            let timeout = configuration.uploadResumeTimeout
+            for root in state.withLock({ Array($0.roots.values) }) {
                 let removed = TemporaryFile.sweep(root: root.directory, plain: false, keepPartials: timeout) { size in
                     quotas.recordUpload(in: root, stored: 0, replaced: size)
                 }
@@ -251,7 +288,7 @@ public final class Server: Sendable {
         }
         state.withLock { $0.expiry?.timer.cancel() }
         statusResponder?.stop()
-        for root in [sharedRoot] + Array(userRoots.values) {
+        for root in state.withLock({ Array($0.roots.values) }) {
             TemporaryFile.sweep(root: root.directory, keepPartials: configuration.uploadResumeTimeout)
         }
         logger.info("stopped")
@@ -309,6 +346,7 @@ public final class Server: Sendable {
             return
         }
         var evicted: ConnectionHandle?
+        let configuration = configuration
         let refusal: String? = state.withLock { state in
             if state.stopping { return "server is shutting down" }
             if state.connections.count >= configuration.maxConnections {

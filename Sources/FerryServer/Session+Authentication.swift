@@ -6,12 +6,16 @@ import Foundation
 
 extension Session {
     /// Runs the SCRAM exchange (SCRAM-SHA-256-PLUS over TLS, SCRAM-SHA-256 in clear text) within the login
-    /// timeout, which runs from the accept. Returns the user on success, nil after a failed login
-    /// (already answered with `auth_failed`, after the configured delay) or a `bye`.
+    /// timeout, which runs from the accept. Returns the user and the root they work in on success, nil
+    /// after a failed login (already answered with `auth_failed`, after the configured delay) or a `bye`.
     ///
     /// An unknown user gets fake credentials derived from a per-process secret, so the exchange looks the
     /// same as for a real user with a wrong password, and fails the same way after the same delay.
-    func authenticate() throws -> UserRecord? {
+    ///
+    /// The user is looked up in the configuration in force when the exchange starts, after config.ini
+    /// was read again if it changed (``Server/reloadIfChanged()``); user and root come from that one
+    /// reading, and stay the session's until it ends.
+    func authenticate() throws -> (UserRecord, ShareRoot)? {
         func remaining() throws -> Duration {
             let left = loginDeadline - .now
             if left <= .zero { throw TimeoutError(operation: "login (\(configuration.loginTimeout.formattedSeconds) s)") }
@@ -34,7 +38,7 @@ extension Session {
         }
     }
 
-    private func exchange(_ clientFirstText: String, remaining: () throws -> Duration) throws -> UserRecord? {
+    private func exchange(_ clientFirstText: String, remaining: () throws -> Duration) throws -> (UserRecord, ShareRoot)? {
         let clientFirst: ScramClientFirst
         do {
             clientFirst = try ScramClientFirst.parse(clientFirstText)
@@ -48,12 +52,14 @@ extension Session {
             throw ChannelClosed()
         }
         let name = clientFirst.username
+        server.reloadIfChanged()
+        let settings = server.settings
         // Fake credentials are derived for every name, known or not, so that the challenge takes the
         // same time either way and its timing does not tell which names exist.
         let fake = ScramServer.fakeCredentials(for: name, secret: server.unknownUserSecret)
-        let known = UserRecord.isValidName(name) ? server.users[name] : nil
+        let known = UserRecord.isValidName(name) ? settings.users[name] : nil
         var credentials = known?.credentials ?? fake
-        if known == nil { credentials.iterations = server.unknownUserIterations }
+        if known == nil { credentials.iterations = settings.unknownUserIterations }
         let scram = ScramServer(clientFirst: clientFirst, credentials: credentials, channelBindingData: channelBinding)
         try reply(.authChallenge(AuthMessage(message: scram.serverFirstMessage)))
 
@@ -70,12 +76,12 @@ extension Session {
             server.loggedIn(handle)
             try reply(.authOK(AuthOK(message: serverFinal, user: user.name, readOnly: user.readOnly)))
             logger.info("login \(user.name)\(user.readOnly ? " (read-only)" : "")")
-            return user
+            return (user, settings.root(for: user))
         } catch let error as ScramError {
             let mismatch = error == .channelBindingMismatch
             logger.warning("login failed for \(Self.loggable(name)): \(known == nil && !mismatch ? "unknown user" : "\(error)")")
             if server.loginGuard.recordFailure(from: handle.address, user: name) {
-                logger.warning("banning \(handle.address) for \(configuration.banDuration.formattedSeconds) s after \(configuration.banThreshold) failed logins")
+                logger.warning("banning \(handle.address) for \(server.loginGuard.duration.formattedSeconds) s after \(server.loginGuard.threshold) failed logins")
                 server.closePendingLogins(from: handle.address, sparing: handle)
             }
             Thread.sleep(forTimeInterval: Double(configuration.failedLoginDelay.milliseconds) / 1000)

@@ -37,15 +37,13 @@ extension Session {
         if let expect = request.expect, expect.lowercased() != contentHash {
             throw ErrorReply(.fileChanged, "the file changed since your copy began (content hash now \(ContentHash.short(contentHash)))")
         }
-        var sent: UInt64 = 0
         for index in wanted {
             let header = ChunkHeader(index: index, size: ChunkGrid.length(of: index, fileSize: size), sha256: manifest.chunks[index].hexString)
             try sendChunk(header, from: file)
-            sent += UInt64(header.size)
         }
         // After the chunks, so that it does not compete with them.
         if manifest.md5 == nil { computeMD5Later(location, status: status) }
-        return TransferSummary(path: location.path, bytes: sent, md5: manifest.md5?.hexString ?? "")
+        return TransferSummary(path: location.path, md5: manifest.md5?.hexString ?? "")
     }
 
     /// Files up to this size get their MD5 in the same pass as their chunk digests.

@@ -1,4 +1,5 @@
 import FerryPosix
+import FerryTransport
 import FerryWire
 
 extension Session {
@@ -31,7 +32,7 @@ extension Session {
             try reply(.file(header))
             try channel.sendBody(file: file, length: size, chunkSize: configuration.chunkSize, timeout: configuration.stallTimeout)
         }
-        return TransferSummary(path: location.path, bytes: size, md5: md5)
+        return TransferSummary(path: location.path, md5: md5)
     }
 
     /// Opens the regular file a `get` or `fetch` names, refusing directories, FIFOs and devices without
@@ -79,45 +80,48 @@ extension Session {
 
 }
 
-/// What a finished transfer moved, for the logs.
+/// What a finished transfer was about, for the logs (the bytes it moved are counted by the channel).
 struct TransferSummary {
     let path: SharePath
-    let bytes: UInt64
     let md5: String
 }
 
 extension Session {
     /// Runs a get or put, then logs it, finished or failed: a line in the log and, when configured, a
-    /// JSON record in the transfer log. Errors are rethrown unchanged.
+    /// JSON record in the transfer log, with the body bytes that really moved (for a download, those
+    /// written to the connection; for an upload, those received), also when it failed part way, and
+    /// how it failed in the wire's terms (``TransferFailure``). Errors are rethrown unchanged.
     func transfer(_ command: String, _ requestedPath: String, _ body: () throws -> TransferSummary) throws {
         let started = ContinuousClock.now
         let wallClock = server.transferLog == nil ? "" : TransferLog.timestamp()
+        let counter: KeyPath<MessageChannel, UInt64> = command == "put" ? \.bodyBytesReceived : \.bodyBytesSent
+        let before = channel[keyPath: counter]
         var summary: TransferSummary?
-        var result = "ok"
+        var failure: TransferFailure?
         server.status.transferStarted()
         defer { server.status.transferEnded() }
         defer {
             let elapsed = ContinuousClock.now - started
             let (seconds, attoseconds) = elapsed.components
             let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-            let bytes = summary?.bytes ?? 0
+            let bytes = channel[keyPath: counter] - before
             let path = summary?.path.description ?? requestedPath
-            if result == "ok" {
+            if failure == nil {
                 let rate = Double(bytes) / max(Double(milliseconds) / 1000, 1e-3) / 1_048_576
                 logger.info("\(command) \(path) \(bytes) bytes in \(elapsed.formattedSeconds) s (\(Int(rate)) MiB/s) md5 \(summary?.md5 ?? "")")
+            } else if bytes > 0 {
+                logger.info("\(command) \(path) failed after \(bytes) bytes in \(elapsed.formattedSeconds) s")
             }
             server.transferLog?.append(TransferLog.Record(
                 time: wallClock, address: handle.address, user: user?.name ?? "", command: command, path: path,
-                bytes: bytes, durationMs: milliseconds, result: result, md5: summary?.md5
+                bytes: bytes, durationMs: milliseconds, result: failure == nil ? "ok" : "error",
+                code: failure?.code, message: failure?.message, md5: summary?.md5
             ))
         }
         do {
             summary = try body()
-        } catch let refusal as ErrorReply {
-            result = refusal.code.rawValue
-            throw refusal
         } catch {
-            result = "failed: \(error)"
+            failure = TransferFailure(error)
             throw error
         }
     }

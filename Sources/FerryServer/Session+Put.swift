@@ -69,7 +69,7 @@ extension Session {
             throw ErrorReply(posix: error)
         }
         try reply(.stored(Stored(path: target.description, size: request.size, md5: md5)))
-        return TransferSummary(path: target, bytes: request.size, md5: md5)
+        return TransferSummary(path: target, md5: md5)
     }
 
     /// The checks every upload starts with, `put` or `upload`: a user who may write, a path that is not

@@ -110,7 +110,7 @@ extension Session {
                 let hash = manifest.contentHash.hexString
                 try reply(.stored(Stored(path: location.path.description, size: request.size, md5: manifest.md5?.hexString, contentHash: hash)))
                 logger.info("upload \(location.path): \(received) bytes received, \(request.size - min(received, request.size)) already held")
-                return TransferSummary(path: location.path, bytes: received, md5: manifest.md5?.hexString ?? "")
+                return TransferSummary(path: location.path, md5: manifest.md5?.hexString ?? "")
             default:
                 throw WireError.malformedMessage("expected \"chunk\" or \"commit\" during an upload, not \"\(message.type)\"")
             }

@@ -26,32 +26,37 @@ final class Session {
     let started: ContinuousClock.Instant
     /// The end of the login timeout, which runs from the accept: TLS handshake, hello and login.
     let loginDeadline: ContinuousClock.Instant
-    var configuration: ServerConfiguration { server.configuration }
+    /// The configuration in force when the connection was accepted, kept to its end: a reload changes
+    /// the connections to come, never the chunk size or timeouts of one under way.
+    let configuration: ServerConfiguration
 
-    private init(server: Server, handle: ConnectionHandle, tls: TLSStream?, logger: Logger, started: ContinuousClock.Instant) {
+    private init(server: Server, handle: ConnectionHandle, tls: TLSStream?, logger: Logger, started: ContinuousClock.Instant,
+                 configuration: ServerConfiguration) {
         self.server = server
         self.handle = handle
         self.tls = tls
-        channel = MessageChannel(stream: tls ?? handle.socket, maximumFrameLength: server.configuration.maxFrameLength)
+        self.configuration = configuration
+        channel = MessageChannel(stream: tls ?? handle.socket, maximumFrameLength: configuration.maxFrameLength)
         self.logger = logger
         self.started = started
-        loginDeadline = started + server.configuration.loginTimeout
+        loginDeadline = started + configuration.loginTimeout
     }
 
     /// Serves one accepted connection to its end.
     static func serve(server: Server, handle: ConnectionHandle) {
         let started = ContinuousClock.now
+        let configuration = server.configuration
         var logger = server.logger
         logger[metadataKey: "peer"] = "\(handle.socket.peer?.description ?? handle.address)"
         logger.info("connected")
         var tls: TLSStream?
         if let context = server.tls {
-            guard let secured = secure(handle, context: context, deadline: started + server.configuration.loginTimeout, logger: logger) else {
+            guard let secured = secure(handle, context: context, deadline: started + configuration.loginTimeout, logger: logger) else {
                 return
             }
             tls = secured
         }
-        Session(server: server, handle: handle, tls: tls, logger: logger, started: started).run()
+        Session(server: server, handle: handle, tls: tls, logger: logger, started: started, configuration: configuration).run()
     }
 
     /// The mechanism this connection offers: -PLUS over TLS, plain SCRAM-SHA-256 in clear text.
@@ -64,12 +69,12 @@ final class Session {
                 server: "ferryd/\(FerryVersion.current)", auth: [mechanism], chunkSize: configuration.chunkSize,
                 features: configuration.offersChunks ? [Hello.chunksFeature, Hello.mkdirFeature] : nil
             )), timeout: configuration.stallTimeout)
-            guard let user = try authenticate() else { return close(started, reason: "not logged in") }
+            guard let (user, root) = try authenticate() else { return close(started, reason: "not logged in") }
             self.user = user
             server.status.sessionOpened()
             defer { server.status.sessionClosed() }
             logger[metadataKey: "user"] = "\(user.name)"
-            try serveCommands(root: server.root(for: user))
+            try serveCommands(root: root)
             close(started, reason: "bye")
         } catch let error as ChannelClosed {
             close(started, reason: error.description)

@@ -96,12 +96,15 @@ public final class TLSStream: ByteStream {
         }
     }
 
-    public func write(_ buffer: UnsafeRawBufferPointer, timeout: Duration?) throws {
+    /// Writes every byte; `written` counts the bytes OpenSSL took (partial writes are enabled, so
+    /// that is close to what reached the socket), also when it throws part way.
+    public func write(_ buffer: UnsafeRawBufferPointer, timeout: Duration?, written: inout Int) throws {
         var rest = buffer
         while let base = rest.baseAddress, !rest.isEmpty {
             var count = 0
             let result = SSL_write_ex(ssl, base, rest.count, &count)
             if result == 1 {
+                written += count
                 rest = UnsafeRawBufferPointer(rebasing: rest[count...])
                 continue
             }
@@ -138,8 +141,10 @@ public final class TLSStream: ByteStream {
         let piece = UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(count, buffer.count)])
         let read = try Posix.pread(file.rawValue, into: piece, offset: offset)
         guard read > 0 else { return 0 }
-        try write(UnsafeRawBufferPointer(rebasing: piece[..<read]), timeout: timeout)
-        offset += Int64(read)
+        // The offset moves by what was written, also when the write fails part way.
+        var written = 0
+        defer { offset += Int64(written) }
+        try write(UnsafeRawBufferPointer(rebasing: piece[..<read]), timeout: timeout, written: &written)
         return read
     }
 

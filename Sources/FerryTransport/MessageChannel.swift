@@ -20,6 +20,12 @@ public final class MessageChannel {
     /// would read it as file data. After a failure in this state the connection can only be closed.
     public private(set) var isInBody = false
 
+    /// Body bytes written to the stream so far (frames not counted), also by writes that failed part
+    /// way: read before and after a transfer, what it really sent.
+    public private(set) var bodyBytesSent: UInt64 = 0
+    /// Body bytes read from the stream so far (frames not counted): what a transfer really received.
+    public private(set) var bodyBytesReceived: UInt64 = 0
+
     /// - Parameters:
     ///   - stream: a connected stream; the channel shares its ownership.
     ///   - maximumFrameLength: the largest frame accepted from the peer.
@@ -39,7 +45,10 @@ public final class MessageChannel {
     /// Sends a message and the whole body that follows it in one write: for bodies small enough to
     /// copy, where a separate write for each would cost a system call and a wake-up of the peer.
     public func send(_ message: Message, body: UnsafeRawBufferPointer, timeout: Duration?) throws {
-        try writeBetweenFrames(coder.frame(message) + body, timeout: timeout)
+        let frame = try coder.frame(message)
+        var written = 0
+        defer { bodyBytesSent += UInt64(max(0, written - frame.count)) }
+        try writeBetweenFrames(frame + body, timeout: timeout, written: &written)
     }
 
     /// Sends several messages in one write, as pipelined requests: the peer answers them in order.
@@ -50,8 +59,13 @@ public final class MessageChannel {
     /// Writes whole frames (and perhaps a whole body after them); never in the middle of a body, where
     /// the peer would take the frame for file data: that is refused with ``FrameInsideBody``.
     private func writeBetweenFrames(_ bytes: [UInt8], timeout: Duration?) throws {
+        var written = 0
+        try writeBetweenFrames(bytes, timeout: timeout, written: &written)
+    }
+
+    private func writeBetweenFrames(_ bytes: [UInt8], timeout: Duration?, written: inout Int) throws {
         guard !isInBody else { throw FrameInsideBody() }
-        try bytes.withUnsafeBytes { try stream.write($0, timeout: timeout) }
+        try bytes.withUnsafeBytes { try stream.write($0, timeout: timeout, written: &written) }
     }
 
     /// Receives the next message, which must arrive whole within `timeout` (nil: no limit), however
@@ -92,6 +106,7 @@ public final class MessageChannel {
     public func readBody(into buffer: UnsafeMutableRawBufferPointer, remaining: UInt64, timeout: Duration?) throws -> Int {
         let want = Int(min(UInt64(buffer.count), remaining))
         var filled = 0
+        defer { bodyBytesReceived += UInt64(filled) }
         if decoder.bufferedCount > 0 {
             let piece = decoder.takeBuffered(upTo: want)
             piece.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
@@ -118,6 +133,8 @@ public final class MessageChannel {
     ) throws {
         beginBody()
         var offset = Int64(start)
+        // sendFile moves the offset by what it sent, also when it fails part way.
+        defer { bodyBytesSent += UInt64(offset - Int64(start)) }
         let end = Int64(start + length)
         while offset < end {
             let want = Int(min(Int64(chunkSize), end - offset))
@@ -131,7 +148,9 @@ public final class MessageChannel {
     /// Sends bytes that are already in memory as (part of) a body.
     public func sendBody(_ bytes: UnsafeRawBufferPointer, timeout: Duration?) throws {
         beginBody()
-        try stream.write(bytes, timeout: timeout)
+        var written = 0
+        defer { bodyBytesSent += UInt64(written) }
+        try stream.write(bytes, timeout: timeout, written: &written)
         endBody()
     }
 }

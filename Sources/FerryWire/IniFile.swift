@@ -11,6 +11,13 @@ public struct IniFile: Sendable {
         /// The line each key was (last) set on, for messages about it.
         public var keyLines: [String: Int] = [:]
 
+        public init(name: String, values: [String: String], line: Int, keyLines: [String: Int] = [:]) {
+            self.name = name
+            self.values = values
+            self.line = line
+            self.keyLines = keyLines
+        }
+
         /// The keys in the order of their lines.
         public var keysInFileOrder: [String] { values.keys.sorted { keyLines[$0, default: 0] < keyLines[$1, default: 0] } }
     }
@@ -72,20 +79,38 @@ public struct IniFile: Sendable {
     /// Replaces the section `name` in `text` with `lines` (appending it when absent), keeping every other
     /// line, comment and blank as it was.
     public static func replacingSection(_ name: String, in text: String, with lines: [String]) -> String {
+        editingSection(name, in: text, replacement: lines)
+    }
+
+    /// Removes the section `name` (every copy of it) and the comment lines right above it from `text`,
+    /// keeping every other line, comment and blank as it was; the comments above the next section stay
+    /// with it.
+    public static func removingSection(_ name: String, in text: String) -> String {
+        editingSection(name, in: text, replacement: nil)
+    }
+
+    /// Puts `replacement` in the place of the first copy of section `name` (at the end when there is
+    /// none), or only removes the section when `replacement` is nil.
+    private static func editingSection(_ name: String, in text: String, replacement lines: [String]?) -> String {
         var output: [Substring] = []
         var skipping = false
         var replaced = false
         // Comments and blanks met while skipping the old section may introduce the next one: they are
         // held back and kept if a section header follows them.
         var heldBack: [Substring] = []
-        let block = (["[\(name)]"] + lines).map { Substring($0) }
+        let block = lines.map { (["[\(name)]"] + $0).map { Substring($0) } } ?? []
         for line in Self.lines(text) {
             let trimmed = line.trimmingWhitespace()
             if trimmed.hasPrefix("[") {
                 if trimmed == "[\(name)]" {
                     skipping = true
                     heldBack.removeAll()
-                    if !replaced { output.append(contentsOf: block + [""]); replaced = true }
+                    // A comment right above a removed section (no blank line between) was about it.
+                    while lines == nil, let last = output.last, last.trimmingWhitespace().hasPrefix("#") || last.trimmingWhitespace().hasPrefix(";") {
+                        output.removeLast()
+                    }
+                    if !replaced && !block.isEmpty { output.append(contentsOf: block + [""]) }
+                    replaced = true
                     continue
                 }
                 if skipping {
@@ -103,7 +128,10 @@ public struct IniFile: Sendable {
                 heldBack.removeAll()
             }
         }
-        if !replaced {
+        if block.isEmpty {
+            // Whatever blank lines stood before a removed last section end the file now.
+            while let last = output.last, last.trimmingWhitespace().isEmpty { output.removeLast() }
+        } else if !replaced {
             while let last = output.last, last.trimmingWhitespace().isEmpty { output.removeLast() }
             output.append("")
             output.append(contentsOf: block)

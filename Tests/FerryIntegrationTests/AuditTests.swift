@@ -50,7 +50,11 @@ import Testing
         #expect(records[0]["address"] as? String == "127.0.0.1")
         #expect(records[0]["duration_ms"] is Int)
         #expect((records[0]["time"] as? String)?.hasSuffix("Z") == true)
-        #expect(records[1]["result"] as? String == "not_found")
+        #expect(records[1]["result"] as? String == "error")
+        #expect(records[1]["code"] as? String == "not_found")
+        #expect(records[1]["message"] as? String == "no such file or directory")
+        #expect(records[1]["bytes"] as? Int == 0)
+        #expect(records[0]["code"] == nil && records[0]["message"] == nil, "a transfer that succeeded has neither")
         #expect(records[2]["command"] as? String == "put")
         #expect(records[2]["result"] as? String == "ok")
     }

@@ -142,7 +142,7 @@ import Testing
         #expect(text.contains("[user.carol]"))
         #expect(text.contains("stored_key = "))
         #expect(!text.contains("correct horse"))
-        let readOnly = try Self.run("ferryd", ["adduser", "carol", "--read-only", "--config", config.path], input: "other\n")
+        let readOnly = try Self.run("ferryd", ["adduser", "carol", "--read-only", "--config", config.path], input: "other horse\n")
         #expect(readOnly.status == 0)
         let updated = try String(contentsOf: config, encoding: .utf8)
         #expect(updated.components(separatedBy: "[user.carol]").count == 2, "replaced, not duplicated")

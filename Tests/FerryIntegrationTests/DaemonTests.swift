@@ -62,12 +62,13 @@ import Testing
     }
 
     /// Writes `config.ini` serving `share/` (created if missing) on 127.0.0.1, port 0, and adds the
-    /// user carol with password "pw" through `ferryd adduser`, as an operator would.
+    /// user carol with password "pw" through `ferryd adduser` (with `--allow-weak`: "pw" is short), as
+    /// an operator would.
     static func configWithCarol(in local: LocalDirectory) throws -> URL {
         try FileManager.default.createDirectory(at: local.file("share"), withIntermediateDirectories: true)
         let config = local.file("config.ini")
         try "[server]\nlisten = 127.0.0.1\nport = 0\nroot = share\n".write(to: config, atomically: true, encoding: .utf8)
-        let added = try CommandLineTests.run("ferryd", ["adduser", "carol", "--config", config.path], input: "pw\n")
+        let added = try CommandLineTests.run("ferryd", ["adduser", "carol", "--allow-weak", "--config", config.path], input: "pw\n")
         guard added.status == 0 else { throw DaemonDidNotStart(log: "adduser failed: \(added.stderr)") }
         return config
     }

@@ -1,6 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import FerryClient
 import FerryPosix
 import FerryTLS
+import FerryWire
 import Foundation
 import Testing
 
@@ -70,6 +74,28 @@ final class FerrydProcess {
             Issue.record("ferryd is running but does not serve: \(error)")
             return false
         }
+    }
+
+    /// A raw connection (TLS unless the daemon speaks clear text) that tried to log in as `user`, and
+    /// the server's answer: `auth_ok`, or the error.
+    func login(_ user: String, password: String) throws -> (connection: HardConnection, outcome: Message) {
+        let connection = try HardConnection(port: port, tls: fingerprint != nil)
+        return (connection, try connection.login(user: user, password: password))
+    }
+
+    /// Runs `ferryd ARGUMENTS --config` this daemon's config.ini, as an operator would next to it.
+    func ferryd(_ arguments: [String], input: String = "") throws -> CommandLineTests.Outcome {
+        try CommandLineTests.run("ferryd", arguments + ["--config", config.path], input: input)
+    }
+
+    /// Sends SIGHUP: read config.ini again.
+    func hangUp() {
+        kill(process.processIdentifier, SIGHUP)
+    }
+
+    /// How many lines of the log so far contain `text`.
+    func logLines(containing text: String) -> Int {
+        log.split(separator: "\n").filter { $0.contains(text) }.count
     }
 
     /// Stops it (SIGTERM) and waits.

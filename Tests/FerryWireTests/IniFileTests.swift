@@ -149,6 +149,40 @@ struct IniFileTests {
         #expect(ini.section("a")?.values == ["k": "3"])
         #expect(ini.section("b")?.values == ["x": "1"])
     }
+
+    @Test("removingSection takes out a section in the middle with the comment right above it, keeping the next one's")
+    func removeMiddle() throws {
+        let result = IniFile.removingSection("user.demo", in: Self.config)
+        #expect(result == """
+            # ferryd configuration
+
+            [server]
+            # the port
+            port = 8912
+
+            [user.guest]
+            ; read-only guest
+            salt = GUEST
+
+            """)
+    }
+
+    @Test("removingSection of the last section leaves no trailing blank lines; of an absent one, the text as it was")
+    func removeLastAndAbsent() throws {
+        let result = IniFile.removingSection("user.guest", in: Self.config)
+        #expect(try IniFile(parsing: result).sections.map(\.name) == ["server", "user.demo"])
+        #expect(result.hasSuffix("read_only = false\n"))
+        #expect(IniFile.removingSection("user.nobody", in: Self.config) == Self.config + "\n")
+    }
+
+    @Test("sections and keys know their lines")
+    func lineNumbers() throws {
+        let ini = try IniFile(parsing: Self.config)
+        #expect(ini.section("server")?.line == 3)
+        #expect(ini.section("server")?.keyLines["port"] == 5)
+        #expect(ini.section("user.guest")?.line == 12)
+        #expect(ini.section("user.guest")?.keyLines["salt"] == 14)
+    }
 }
 
 @Suite("IniFile lines")
