@@ -18,7 +18,7 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
-        // Declarations of the Linux calls Swift's Glibc module leaves out (syncfs, sync_file_range).
+        // Declarations of the Linux calls Swift's Glibc module leaves out (syncfs, sync_file_range, renameat2).
         .systemLibrary(name: "CLinux"),
         // Frames, messages, error codes and the INI syntax of both configuration files: pure Swift, no syscalls, no OpenSSL.
         .target(name: "FerryWire"),

@@ -17,6 +17,13 @@ extern int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int 
 extern ssize_t fgetxattr(int fd, const char *name, void *value, size_t size);
 extern int fsetxattr(int fd, const char *name, const void *value, size_t size, int flags);
 
+/* renameat2(2) (glibc 2.28+, declared only under _GNU_SOURCE): a rename that can refuse to replace. */
+extern int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
+static const unsigned int FERRY_RENAME_NOREPLACE = 1;
+
+/* futimens(2)'s "leave this time as it is" (a macro Swift does not import). */
+static const long FERRY_UTIME_OMIT = (1l << 30) - 2l;
+
 /* flock(2), under a name Swift does not confuse with glibc's struct flock. */
 extern int flock(int fd, int operation);
 static inline int ferry_flock(int fd, int operation) { return flock(fd, operation); }

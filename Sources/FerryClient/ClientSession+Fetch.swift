@@ -9,9 +9,13 @@ public struct TransferOptions: Sendable {
     public var resume = true
     /// Check the whole file's MD5 too, besides every chunk's SHA-256 and the content hash.
     public var md5 = false
-    public init(resume: Bool = true, md5: Bool = false) {
+    /// Keep the modification time (`put -p`, `get -p`; an upload only to a server that offers `manage`)
+    /// and, on a download, the permission bits (masked to 0777).
+    public var preserve = false
+    public init(resume: Bool = true, md5: Bool = false, preserve: Bool = false) {
         self.resume = resume
         self.md5 = md5
+        self.preserve = preserve
     }
 }
 
@@ -24,8 +28,11 @@ extension ClientSession {
     /// all are there and the content hash (and MD5, with `options.md5`) agree. A cut leaves the partial
     /// for the next attempt, which fetches only the chunks it lacks; if the server's file changed
     /// meanwhile, it starts over, never mixing the two.
+    ///
+    /// With `options.preserve` the file gets the manifest's modification time and `mode` (the server's
+    /// permission bits, when known) before it is renamed into place.
     func downloadChunked(_ remote: String, to destination: LocalDestination, directory: Descriptor,
-                         progress: (any TransferProgress)?, options: TransferOptions) throws(ClientError) -> TransferResult {
+                         progress: (any TransferProgress)?, options: TransferOptions, mode: UInt32? = nil) throws(ClientError) -> TransferResult {
         let partial = DownloadPartial(name: destination.name, in: directory, directoryPath: destination.directory)
         let started = ContinuousClock.now
         var manifest: RemoteManifest
@@ -52,6 +59,9 @@ extension ClientSession {
             let digests = localDigests ?? LocalDigests(path: nil)
             if let local = try? digests.digests(of: existing, md5: options.md5), local.contentHash == manifest.contentHash,
                !options.md5 || local.md5 == manifest.md5 {
+                if let attributes = options.attributes(mtime: manifest.mtime, mode: mode) {
+                    try attributes.apply(to: existing, path: destination.path)
+                }
                 notices("\(destination.name) is here already with the same content; nothing to fetch")
                 return TransferResult(bytes: 0, md5: manifest.md5 ?? "", seconds: started.secondsElapsed, path: destination.path,
                                       contentHash: manifest.contentHash, resumedBytes: manifest.size)
@@ -127,6 +137,9 @@ extension ClientSession {
             if options.md5 {
                 try checkMD5(partial, manifest: manifest)
             }
+            if let attributes = options.attributes(mtime: manifest.mtime, mode: mode), let file = partial.file {
+                try attributes.apply(to: file, path: destination.path)
+            }
             if let file = partial.file, let status = try? FileStatus.of(file) {
                 localDigests?.store(LocalDigests.Digests(contentHash: manifest.contentHash, md5: options.md5 ? manifest.md5 : nil), for: status)
             }
@@ -146,7 +159,7 @@ extension ClientSession {
             notices("\(destination.name) changed on the server during the download; starting over")
             var again = options
             again.resume = false
-            return try downloadChunked(remote, to: destination, directory: directory, progress: progress, options: again)
+            return try downloadChunked(remote, to: destination, directory: directory, progress: progress, options: again, mode: mode)
         }
         let seconds = started.secondsElapsed
         progress?.finish(name: destination.name, bytes: moved, seconds: seconds,

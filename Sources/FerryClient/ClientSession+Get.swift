@@ -21,8 +21,9 @@ public struct TransferResult: Sendable, Equatable {
 extension ClientSession {
     /// Downloads `remote` to `destination`. The body is written to a hidden temporary file beside the
     /// destination while it is hashed; only when size and MD5 match the server's header is it synced and
-    /// renamed to the final name. On any failure the temporary file is removed and an existing file of
-    /// that name is untouched.
+    /// renamed to the final name (with `options.preserve`, first given the server's modification time
+    /// and mode). On any failure the temporary file is removed and an existing file of that name is
+    /// untouched.
     ///
     /// A server that offers chunk-verified transfers gets ``downloadChunked``: verified chunk by chunk,
     /// and resumable.
@@ -35,8 +36,10 @@ extension ClientSession {
         if let existing = try? FileStatus.of(destination.name, in: directory), existing.kind == .directory {
             throw ClientError("\(destination.path): is a directory")
         }
+        // With preserve the mode comes from the server's entry; the time from the transfer itself.
+        let mode = options.preserve ? try stat(remote).mode : nil
         if chunked {
-            return try downloadChunked(remote, to: destination, directory: directory, progress: progress, options: options)
+            return try downloadChunked(remote, to: destination, directory: directory, progress: progress, options: options, mode: mode)
         }
         try send(.get(PathRequest(path: remote)))
         var message = try receive()
@@ -64,6 +67,9 @@ extension ClientSession {
         progress?.begin(name: destination.name, total: header.size, phase: "receiving")
         do {
             try incoming.receive(header, from: channel, chunkSize: chunkSize, timeout: timeout) { done in progress?.update(done: done) }
+            if let attributes = options.attributes(mtime: header.mtime, mode: mode), let file = incoming.file {
+                try attributes.apply(to: file, path: destination.path)
+            }
             try incoming.commit()
         } catch let error as ClientError {
             progress?.abandon()

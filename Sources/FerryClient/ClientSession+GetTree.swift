@@ -68,8 +68,8 @@ extension ClientSession {
                 }
                 let base = moved
                 let report: (UInt64) -> Void = { done in progress?.update(done: base + done) }
-                moved += chunked ? try receiveOneChunked(file, into: download, progress: report)
-                                 : try receiveOne(file, into: download, progress: report)
+                moved += chunked ? try receiveOneChunked(file, into: download, options: options, progress: report)
+                                 : try receiveOne(file, into: download, options: options, progress: report)
                 answered += 1
                 progress?.relabel(label(answered))
             }
@@ -130,7 +130,8 @@ extension ClientSession {
     /// place: a small one through a temporary file and the batch commit, a large one through its
     /// resumable partial. Returns the bytes received. A refusal, a local failure or a chunk that fails
     /// its digest is recorded and the stream stays in step; a connection failure is thrown.
-    private func receiveOneChunked(_ file: RemoteTree.File, into download: TreeDownload, progress: (UInt64) -> Void) throws -> UInt64 {
+    private func receiveOneChunked(_ file: RemoteTree.File, into download: TreeDownload, options: TransferOptions,
+                                   progress: (UInt64) -> Void) throws -> UInt64 {
         let manifest: RemoteManifest
         switch Result(catching: { () throws(ClientError) in try receiveManifest(progress: nil, label: file.relativePath) }) {
         case .success(let received): manifest = received
@@ -159,6 +160,9 @@ extension ClientSession {
                 download.fail(file.relativePath, outcome.writeError.map { "cannot write: \($0.reason)" } ?? "the bytes received did not match their digest; nothing was saved")
                 return received
             }
+            guard download.preserve(options.attributes(mtime: manifest.mtime, mode: file.mode), on: incoming.file!, file.relativePath) else {
+                return received
+            }
             if let status = try? FileStatus.of(incoming.file!) {
                 localDigests?.store(LocalDigests.Digests(contentHash: manifest.contentHash, md5: nil), for: status)
             }
@@ -185,6 +189,9 @@ extension ClientSession {
             if outcome.verified.isEmpty { partial.discard() }
             return received
         }
+        guard download.preserve(options.attributes(mtime: manifest.mtime, mode: file.mode), on: partial.file!, file.relativePath) else {
+            return received
+        }
         if let status = try? FileStatus.of(partial.file!) {
             localDigests?.store(LocalDigests.Digests(contentHash: manifest.contentHash, md5: nil), for: status)
         }
@@ -205,7 +212,7 @@ extension ClientSession {
         do {
             let directory = try download.root.directory(parent)
             let result = try downloadChunked(RemoteTree.join(remote, file.relativePath), to: destination, directory: directory,
-                                             progress: ForwardingProgress(progress), options: options)
+                                             progress: ForwardingProgress(progress), options: options, mode: file.mode)
             download.savedDirectly(size: file.size)
             return result.bytes
         } catch {
@@ -231,7 +238,8 @@ extension ClientSession {
     /// Reads the answer to one pipelined `get` and receives its body into a temporary file of `download`.
     /// A refusal, a local failure or a checksum mismatch is recorded and the stream stays in step; a
     /// connection failure is thrown.
-    private func receiveOne(_ file: RemoteTree.File, into download: TreeDownload, progress: (UInt64) -> Void) throws -> UInt64 {
+    private func receiveOne(_ file: RemoteTree.File, into download: TreeDownload, options: TransferOptions,
+                            progress: (UInt64) -> Void) throws -> UInt64 {
         let header: FileHeader
         switch try receiveFileHeader() {
         case .success(let received): header = received
@@ -254,6 +262,9 @@ extension ClientSession {
             try incoming.receive(header, from: channel, chunkSize: chunkSize, timeout: timeout, progress: progress)
         } catch let error as ClientError {
             download.fail(file.relativePath, error.message)
+            return header.size
+        }
+        guard download.preserve(options.attributes(mtime: header.mtime, mode: file.mode), on: incoming.file!, file.relativePath) else {
             return header.size
         }
         try download.add(incoming, size: header.size)

@@ -5,7 +5,8 @@ import FerryWire
 extension ClientSession {
     /// Uploads the local file `local` to `remote`: hashes it, announces name, size and MD5, and sends the
     /// body only once the server has said `ready` (so a refusal costs no bytes). Succeeds only when the
-    /// server has verified, synced and renamed the file into place.
+    /// server has verified, synced and renamed the file into place. With `options.preserve` the stored
+    /// file keeps the local modification time.
     ///
     /// A server that offers chunk-verified transfers gets ``uploadChunked``: one read of the file, and
     /// resumable.
@@ -24,8 +25,9 @@ extension ClientSession {
         }
         let size = UInt64(status.size)
         let name = LocalDestination.fileName(forRemote: remote) ?? remote
+        let mtime = uploadOptions(options).preserve ? status.modificationTime : nil
         if chunked {
-            return try uploadChunked(file, size: size, name: name, to: remote, progress: progress, options: options)
+            return try uploadChunked(file, size: size, name: name, to: remote, progress: progress, options: options, mtime: mtime)
         }
         let started = ContinuousClock.now
 
@@ -39,7 +41,7 @@ extension ClientSession {
         }
 
         let answer: Message
-        do { answer = try request(.put(PutRequest(path: remote, size: size, md5: md5))) } catch {
+        do { answer = try request(.put(PutRequest(path: remote, size: size, md5: md5, mtime: mtime))) } catch {
             progress?.abandon()
             throw error
         }
@@ -64,6 +66,17 @@ extension ClientSession {
         let seconds = started.secondsElapsed
         progress?.finish(name: name, bytes: size, seconds: seconds)
         return TransferResult(bytes: size, md5: md5, seconds: seconds, path: result.path)
+    }
+
+    /// `options` as this server can honour them on an upload: `preserve` needs one that keeps the
+    /// modification time sent (feature `manage`); without it the user is told, and the upload goes on
+    /// without.
+    func uploadOptions(_ options: TransferOptions) -> TransferOptions {
+        guard options.preserve, !offers(Hello.manageFeature) else { return options }
+        notices("the server cannot keep modification times (an older ferryd); what is put gets the time of its upload")
+        var options = options
+        options.preserve = false
+        return options
     }
 
     private func hash(_ file: Descriptor, size: UInt64, progress: (any TransferProgress)?) throws(PosixError) -> String {

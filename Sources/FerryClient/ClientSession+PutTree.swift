@@ -46,6 +46,7 @@ extension ClientSession {
         guard chunked, hello.offers(Hello.mkdirFeature) else {
             throw ClientError("this server cannot take a directory (an older ferryd without chunks and mkdir)", code: .unsupported)
         }
+        let options = uploadOptions(options)
         let started = ContinuousClock.now
         let tree = try LocalWalk.walk(local)
         _ = try makeDirectory(remote, parents: true)
@@ -92,7 +93,7 @@ extension ClientSession {
         var oneByOne = toSend.filter { $0.size > UInt64(ChunkGrid.size) }
         do throws(ClientError) {
             let small = toSend.filter { $0.size <= UInt64(ChunkGrid.size) }
-            let pipelined = try uploadPipelined(small, from: local, to: remote) { file, outcome in
+            let pipelined = try uploadPipelined(small, from: local, to: remote, preserve: options.preserve) { file, outcome in
                 done += 1
                 switch outcome {
                 case .stored:
@@ -149,8 +150,9 @@ extension ClientSession {
     /// pipelining): for each, `upload`, its `chunk` and a `commit` marked `last` go out in a row, and
     /// the answers are read in order while later files are sent. A refused upload costs nothing more:
     /// the server drops the chunk and commit sent behind it. `report` hears what became of each file,
-    /// in order. Returns how many were handed back for a retry on their own.
-    func uploadPipelined(_ files: [LocalWalk.File], from local: String, to remote: String,
+    /// in order. With `preserve` each carries the local modification time. Returns how many were handed
+    /// back for a retry on their own.
+    func uploadPipelined(_ files: [LocalWalk.File], from local: String, to remote: String, preserve: Bool = false,
                          report: (LocalWalk.File, PipelinedOutcome) -> Void) throws(ClientError) -> (stored: Int, retried: Int) {
         guard !files.isEmpty else { return (0, 0) }
         var inFlight: [(file: LocalWalk.File, status: FileStatus?, contentHash: String)] = []
@@ -192,7 +194,9 @@ extension ClientSession {
                 }
                 let digests = bytes.isEmpty ? [] : [Digest.hash(.sha256, bytes)]
                 let contentHash = ContentHash.of(digests).hexString
-                var messages: [Message] = [.upload(UploadRequest(path: RemoteTree.join(remote, file.relativePath), size: UInt64(bytes.count)))]
+                let upload = UploadRequest(path: RemoteTree.join(remote, file.relativePath), size: UInt64(bytes.count),
+                                           mtime: preserve ? status.modificationTime : nil)
+                var messages: [Message] = [.upload(upload)]
                 if let digest = digests.first { messages.append(.chunk(ChunkHeader(index: 0, size: bytes.count, sha256: digest.hexString))) }
                 try channel.send(messages, timeout: timeout)
                 try bytes.withUnsafeBytes { try channel.sendBody($0, timeout: timeout) }

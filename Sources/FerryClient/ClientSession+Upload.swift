@@ -9,12 +9,13 @@ extension ClientSession {
     /// worker threads a little ahead of being sent with its digest, which the server checks as it
     /// lands. Chunks the server already holds from an interrupted attempt are hashed here and sent only
     /// if ours differ. The server stores the file when the content hash of all chunks (and the MD5,
-    /// with `options.md5`) match; chunks that failed on the way are sent again.
+    /// with `options.md5`) match; chunks that failed on the way are sent again. With `mtime` the stored
+    /// file gets that modification time.
     func uploadChunked(_ file: Descriptor, size: UInt64, name: String, to remote: String,
-                       progress: (any TransferProgress)?, options: TransferOptions) throws(ClientError) -> TransferResult {
+                       progress: (any TransferProgress)?, options: TransferOptions, mtime: Int64? = nil) throws(ClientError) -> TransferResult {
         let started = ContinuousClock.now
         let count = ChunkGrid.count(for: size)
-        let held = try startUpload(remote, size: size, name: name)
+        let held = try startUpload(remote, size: size, name: name, mtime: mtime)
 
         // One pass over the file: every chunk is read and hashed (the content hash needs them all); a
         // chunk the server holds with our digest is skipped, the others are sent.
@@ -91,14 +92,14 @@ extension ClientSession {
 
     /// Sends `upload` and reads the `partial` pages: the chunks the server holds, with their digests.
     /// While the server answers `busy` (an earlier attempt it has not yet seen end), asks again.
-    private func startUpload(_ remote: String, size: UInt64, name: String) throws(ClientError) -> [Int: [UInt8]] {
+    private func startUpload(_ remote: String, size: UInt64, name: String, mtime: Int64?) throws(ClientError) -> [Int: [UInt8]] {
         let count = ChunkGrid.count(for: size)
         let deadline = ContinuousClock.now + Self.busyPatience
         var message: Message
         var waited = false
         while true {
             do {
-                message = try request(.upload(UploadRequest(path: remote, size: size)))
+                message = try request(.upload(UploadRequest(path: remote, size: size, mtime: mtime)))
                 break
             } catch where error.code == .busy && ContinuousClock.now < deadline {
                 if !waited { notices("the server is still finishing an earlier attempt to put \(name); waiting for it") }

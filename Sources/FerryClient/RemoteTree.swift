@@ -8,6 +8,8 @@ public struct RemoteTree: Sendable {
         public let size: UInt64
         /// The content hash, when the server's listing carried it.
         public var contentHash: String? = nil
+        /// The permission bits the server's listing gave, if any (for `get -r -p`).
+        public var mode: UInt32? = nil
     }
 
     /// Subdirectories, relative to the root, parents before children.
@@ -42,7 +44,7 @@ public struct RemoteTree: Sendable {
                 }
                 let path = join(relative, entry.name)
                 switch entry.kind {
-                case .file: tree.files.append(File(relativePath: path, size: entry.size, contentHash: entry.contentHash))
+                case .file: tree.files.append(File(relativePath: path, size: entry.size, contentHash: entry.contentHash, mode: entry.mode))
                 case .directory:
                     tree.directories.append(path)
                     queue.append(path)

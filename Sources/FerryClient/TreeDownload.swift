@@ -43,6 +43,17 @@ final class TreeDownload {
         failures.append("\(root.display(relative)): \(why)")
     }
 
+    /// Gives the verified download of `relative` the server's modification time and mode (`get -r -p`;
+    /// nothing without `attributes`). False, with the failure recorded, when they cannot be set.
+    func preserve(_ attributes: PreservedAttributes?, on file: Descriptor, _ relative: String) -> Bool {
+        guard let attributes else { return true }
+        do { try attributes.apply(to: file, path: root.display(relative)) } catch {
+            failures.append(error.message)
+            return false
+        }
+        return true
+    }
+
     /// The temporary file for `relative`.
     func create(_ relative: String) -> Result<IncomingFile, ClientError> {
         let parent = Self.parent(of: relative)

@@ -209,8 +209,33 @@ public enum File {
         try Posix.renameat(directory.rawValue, from, directory.rawValue, to)
     }
 
+    /// Renames `from` in `fromDirectory` to `to` in `toDirectory`, atomically. Without `replace`, fails
+    /// with EEXIST when `to` exists; with it, replaces `to` as rename(2) does (never through a symlink:
+    /// a symlink named `to` is itself replaced).
+    public static func rename(_ from: String, in fromDirectory: Descriptor, to: String, in toDirectory: Descriptor,
+                              replace: Bool) throws(PosixError) {
+        try Posix.renameat2(fromDirectory.rawValue, from, toDirectory.rawValue, to, noReplace: !replace)
+    }
+
     public static func remove(_ name: String, in directory: Descriptor) throws(PosixError) {
         try Posix.unlinkat(directory.rawValue, name)
+    }
+
+    /// Removes the empty directory `name` in `directory` (ENOTEMPTY if it is not empty, ENOTDIR if it
+    /// is not a directory, a symlink included).
+    public static func removeDirectory(_ name: String, in directory: Descriptor) throws(PosixError) {
+        try Posix.unlinkat(directory.rawValue, name, directory: true)
+    }
+
+    /// Sets the file's modification time to `seconds` since the epoch (whole seconds), leaving its
+    /// access time alone.
+    public static func setModificationTime(_ file: Descriptor, seconds: Int64) throws(PosixError) {
+        try Posix.futimens(file.rawValue, modificationSeconds: seconds)
+    }
+
+    /// Sets the file's permission bits.
+    public static func setMode(_ file: Descriptor, _ mode: UInt32) throws(PosixError) {
+        try Posix.fchmod(file.rawValue, mode: mode_t(mode))
     }
 
     public static func makeDirectory(_ name: String, in directory: Descriptor, mode: mode_t = 0o755) throws(PosixError) {
@@ -229,7 +254,6 @@ public enum File {
 
     /// Bytes an unprivileged user may still write on the file system holding `directory`.
     public static func availableSpace(in directory: Descriptor) throws(PosixError) -> UInt64 {
-        let st = try Posix.fstatvfs(directory.rawValue)
-        return UInt64(st.f_bavail) &* UInt64(st.f_frsize)
+        try FileSystemSpace.of(directory).free
     }
 }

@@ -166,6 +166,21 @@ public enum Posix {
         _ = try call("renameat") { Glibc.renameat(fromDir, from, toDir, to) }
     }
 
+    /// renameat2(2): with `noReplace`, fails with EEXIST instead of replacing what `to` names, atomically.
+    public static func renameat2(_ fromDir: Int32, _ from: String, _ toDir: Int32, _ to: String, noReplace: Bool) throws(PosixError) {
+        _ = try call("renameat2") { CLinux.renameat2(fromDir, from, toDir, to, noReplace ? FERRY_RENAME_NOREPLACE : 0) }
+    }
+
+    /// futimens(2) setting the modification time only; the access time is left as it is.
+    public static func futimens(_ fd: Int32, modificationSeconds: Int64) throws(PosixError) {
+        var times = [timespec(tv_sec: 0, tv_nsec: FERRY_UTIME_OMIT), timespec(tv_sec: time_t(modificationSeconds), tv_nsec: 0)]
+        _ = try call("futimens") { Glibc.futimens(fd, &times) }
+    }
+
+    public static func fchmod(_ fd: Int32, mode: mode_t) throws(PosixError) {
+        _ = try call("fchmod") { Glibc.fchmod(fd, mode) }
+    }
+
     public static func unlinkat(_ dirfd: Int32, _ name: String, directory: Bool = false) throws(PosixError) {
         _ = try call("unlinkat") { Glibc.unlinkat(dirfd, name, directory ? AT_REMOVEDIR : 0) }
     }

@@ -26,6 +26,13 @@ public final class DigestCache: Sendable {
         }
     }
 
+    /// Forgets what is known of a file in this state: it was removed, or a new file took its place
+    /// (a file system may give a new file the inode of a removed one, and a preserved modification
+    /// time makes the rest of the key equal too).
+    public func forget(_ status: FileStatus) {
+        _ = entries.withLock { $0.removeValue(forKey: Key(status)) }
+    }
+
     /// The MD5 of `file`, from the cache or by reading it through `buffer`, calling `progress` with the
     /// bytes hashed so far after each chunk when it has to read.
     ///

@@ -17,6 +17,7 @@ extension ErrorReply {
         case ENAMETOOLONG: self.init(.invalidPath, "name too long")
         case ENOSPC, EDQUOT, EFBIG: self.init(.tooLarge, "not enough space on the server")
         case EEXIST: self.init(.permissionDenied, "already exists")
+        case ENOTEMPTY: self.init(.notEmpty, "directory not empty")
         default: self.init(.internal, "\(error.reason)")
         }
     }

@@ -97,6 +97,15 @@ public final class ManifestStore: Sendable {
         writeAttribute(manifest, to: file, status: status)
     }
 
+    /// Forgets the manifest kept in memory for a file in this state: it was removed, or a new file took
+    /// its place (with the inode of a removed one, and a preserved modification time). The attribute
+    /// needs no forgetting: it goes with its file, and a new file starts without one.
+    public func forget(_ status: FileStatus) {
+        memory.withLock { memory in
+            if let old = memory.entries.removeValue(forKey: FileVersion(status)) { memory.digests -= old.chunks.count }
+        }
+    }
+
     private func remember(_ manifest: Manifest, key: FileVersion) {
         memory.withLock { memory in
             if memory.digests + manifest.chunks.count > Self.memoryDigests {

@@ -57,14 +57,7 @@ final class QuotaLedger: Sendable {
     /// handed out twice. The rename settles the real difference. A put that makes the root no larger
     /// is always let through, so a user over quota can get back under it.
     func reserve(size: UInt64, replacing: UInt64, in root: ShareRoot, quota: UInt64) throws(ErrorReply) -> Reservation {
-        let key: Key
-        do { key = try Self.key(of: root) } catch { throw ErrorReply(posix: error) }
-        if accounts.withLock({ $0[key] }) == nil {
-            let used = Self.usage(of: root.directory)
-            accounts.withLock { accounts in
-                if accounts[key] == nil { accounts[key] = Account(used: used) }
-            }
-        }
+        let key = try openAccount(for: root)
         return try accounts.withLock { accounts throws(ErrorReply) -> Reservation in
             guard var account = accounts[key] else { throw ErrorReply(.internal, "quota account vanished") }
             if size > replacing {
@@ -79,6 +72,32 @@ final class QuotaLedger: Sendable {
             accounts[key] = account
             return Reservation(ledger: self, key: key, bytes: size)
         }
+    }
+
+    /// The bytes counted as used under `root` (what `df` reports as `quota_used`), counting the root
+    /// first if nobody has yet.
+    func used(in root: ShareRoot) throws(ErrorReply) -> UInt64 {
+        let key = try openAccount(for: root)
+        return accounts.withLock { $0[key]?.used ?? 0 }
+    }
+
+    /// Files removed by `rm`, `rmdir` or a `rename` over them gave `bytes` back (counted if the root has
+    /// a count already).
+    func recordRemoval(in root: ShareRoot, bytes: UInt64) {
+        recordUpload(in: root, stored: 0, replaced: bytes)
+    }
+
+    /// The key of `root`'s account, which is opened with a count of the files under it if there is none.
+    private func openAccount(for root: ShareRoot) throws(ErrorReply) -> Key {
+        let key: Key
+        do { key = try Self.key(of: root) } catch { throw ErrorReply(posix: error) }
+        if accounts.withLock({ $0[key] }) == nil {
+            let used = Self.usage(of: root.directory)
+            accounts.withLock { accounts in
+                if accounts[key] == nil { accounts[key] = Account(used: used) }
+            }
+        }
+        return key
     }
 
     /// An upload by a user without a quota was stored: counted if the root has a count already, since

@@ -218,6 +218,13 @@ public final class Server: Sendable {
         }
     }
 
+    /// Forgets the digests kept in memory for a file in state `status`: it is gone, or a new file was
+    /// just stored there and might share its inode, size and modification time with a removed one.
+    func forgetDigests(of status: FileStatus) {
+        digests.forget(status)
+        manifests.forget(status)
+    }
+
     /// Adds the MD5 to the manifest of `file` on a background queue, one file at a time, if the file is
     /// still in state `status` by then.
     func computeMD5Later(_ file: Descriptor, status: FileStatus) {

@@ -10,7 +10,7 @@ extension Session {
     /// missing one on the way, never through a symlink that leads outside the root. Answers with the
     /// directory's `entry`.
     func makeDirectory(_ request: MakeDirectory, root: ShareRoot) throws {
-        guard let user, !user.readOnly else { throw ErrorReply(.permissionDenied, "your account is read-only") }
+        _ = try writingUser()
         let path = try SharePath(parsing: request.path)
         let parents = request.parents ?? false
         guard !path.isRoot else {

@@ -9,8 +9,9 @@ import FerryWire
 extension Session {
     /// `put`: checks everything that can be checked before a byte moves (permission, path, what is there
     /// now, space), answers `ready`, receives the body into a hidden temporary file while hashing it,
-    /// and only when size and MD5 match, fsyncs it and renames it over the final name. Until that
-    /// rename an existing file of that name is untouched; on any failure the temporary file is removed.
+    /// and only when size and MD5 match, gives it the client's modification time (if sent), fsyncs it
+    /// and renames it over the final name. Until that rename an existing file of that name is
+    /// untouched; on any failure the temporary file is removed.
     func put(_ request: PutRequest, root: ShareRoot) throws -> TransferSummary {
         let (user, path) = try uploader(request.path, size: request.size)
         guard let expectedMD5 = [UInt8](hexString: request.md5), expectedMD5.count == 16 else {
@@ -31,6 +32,8 @@ extension Session {
         let temporary: Descriptor
         do {
             temporary = try File.createExclusive(temporaryName, in: location.parent)
+            // Held until the put ends: an rm of the directory sees that an upload is writing here.
+            _ = try File.tryLock(temporary)
         } catch {
             throw ErrorReply(posix: error)
         }
@@ -52,6 +55,7 @@ extension Session {
             throw ErrorReply(.checksumMismatch, "received data has MD5 \(received.md5.hexString), not \(md5); nothing was stored")
         }
         do {
+            if let mtime = request.mtime { try File.setModificationTime(temporary, seconds: mtime) }
             try File.sync(temporary)
             let replaced = try replaceableSize(location)
             try File.rename(temporaryName, to: location.name, in: location.parent)
@@ -63,6 +67,7 @@ extension Session {
             }
             try File.syncDirectory(location.parent)
             if let status = try? FileStatus.of(temporary) {
+                server.forgetDigests(of: status)
                 server.digests.store(md5, for: status)
             }
         } catch let error as PosixError {
@@ -75,9 +80,7 @@ extension Session {
     /// The checks every upload starts with, `put` or `upload`: a user who may write, a path that is not
     /// the root, a size that fits a file offset.
     func uploader(_ raw: String, size: UInt64) throws(ErrorReply) -> (UserRecord, SharePath) {
-        guard let user, !user.readOnly else {
-            throw ErrorReply(.permissionDenied, "your account is read-only")
-        }
+        let user = try writingUser()
         let path = try SharePath(parsing: raw)
         guard !path.isRoot else { throw ErrorReply(.isDirectory, "is a directory") }
         guard size <= UInt64(Int64.max) else { throw ErrorReply(.tooLarge, "size out of range") }

@@ -105,7 +105,8 @@ extension Session {
                     continue
                 }
                 let manifest = try verify(commit, chunks: (0..<count).map { held[$0]! }, partial: partial)
-                try store(partial, location: location, manifest: manifest, reservation: reservation, root: root, partialCharge: partialCharge)
+                try store(partial, location: location, manifest: manifest, mtime: request.mtime, reservation: reservation,
+                          root: root, partialCharge: partialCharge)
                 stored = true
                 let hash = manifest.contentHash.hexString
                 try reply(.stored(Stored(path: location.path.description, size: request.size, md5: manifest.md5?.hexString, contentHash: hash)))
@@ -150,10 +151,12 @@ extension Session {
         return manifest
     }
 
-    /// Makes the partial durable and renames it into place, settling the quota and keeping the manifest.
-    private func store(_ partial: UploadPartial, location: ShareRoot.Location, manifest: Manifest,
+    /// Gives the partial the client's modification time (if sent), makes it durable and renames it into
+    /// place, settling the quota and keeping the manifest.
+    private func store(_ partial: UploadPartial, location: ShareRoot.Location, manifest: Manifest, mtime: Int64?,
                        reservation: QuotaLedger.Reservation?, root: ShareRoot, partialCharge: UInt64) throws {
         do {
+            if let mtime { try File.setModificationTime(partial.file, seconds: mtime) }
             try File.sync(partial.file)
             let replaced = try replaceableSize(location)
             try partial.commit(as: location.name)
@@ -167,6 +170,7 @@ extension Session {
             throw ErrorReply(posix: error)
         }
         if let status = try? FileStatus.of(partial.file) {
+            server.forgetDigests(of: status)
             server.manifests.store(manifest, for: partial.file, status: status)
             if manifest.md5 == nil { server.computeMD5Later(partial.file, status: status) }
         }

@@ -67,7 +67,7 @@ final class Session {
             try channel.send(.hello(Hello(
                 protocolVersion: Hello.version(overTLS: tls != nil),
                 server: "ferryd/\(FerryVersion.current)", auth: [mechanism], chunkSize: configuration.chunkSize,
-                features: configuration.offersChunks ? [Hello.chunksFeature, Hello.mkdirFeature] : nil
+                features: configuration.offersChunks ? [Hello.chunksFeature, Hello.mkdirFeature, Hello.manageFeature] : nil
             )), timeout: configuration.stallTimeout)
             guard let (user, root) = try authenticate() else { return close(started, reason: "not logged in") }
             self.user = user
@@ -152,6 +152,13 @@ final class Session {
                 case .fetch(let request): try transfer(request.chunks == [] ? "manifest" : "get", request.path) { try fetch(request, root: root) }
                 case .upload(let request): try transfer("put", request.path) { try upload(request, root: root) }
                 case .mkdir(let request): try makeDirectory(request, root: root)
+                case .rmdir where !configuration.offersChunks, .rm where !configuration.offersChunks,
+                     .rename where !configuration.offersChunks, .df where !configuration.offersChunks:
+                    throw ErrorReply(.unsupported, "this server does not offer \"\(message.type)\" (feature \(Hello.manageFeature))")
+                case .rmdir(let request): try removeDirectory(request, root: root)
+                case .rm(let request): try remove(request, root: root)
+                case .rename(let request): try rename(request, root: root)
+                case .df: try diskUsage(root: root)
                 case .bye: return
                 case .authStart, .authFinish:
                     throw ErrorReply(.badRequest, "already logged in")

@@ -26,6 +26,16 @@ public enum TemporaryFile {
         name.utf8.starts(with: resumablePrefix.utf8) && name.hasSuffix(".part")
     }
 
+    /// Whether the hidden file `name` in `directory` is idle: no upload holds the lock on it (a `put`
+    /// holds one on its temporary file, an `upload` on its partial's data file). If it is idle, the lock
+    /// is taken and held until the returned descriptor closes, so that no upload takes it up meanwhile;
+    /// a file that cannot be opened (gone, say) is idle, with no lock.
+    public static func lockIfIdle(_ name: String, in directory: Descriptor) -> (idle: Bool, lock: Descriptor?) {
+        guard let file = try? File.openForUpdate(name, in: directory, create: false) else { return (true, nil) }
+        guard (try? File.tryLock(file)) == true else { return (false, nil) }
+        return (true, file)
+    }
+
     /// Removes temporary files under `root`, at any depth, never following symlinks (a reserved symlink
     /// is removed itself): the plain ones when `plain` is set (only when no upload can be running: at
     /// start and stop), and the resumable partials (``UploadPartial``) last touched more than
@@ -44,7 +54,7 @@ public enum TemporaryFile {
                 guard now - status.modificationTime > keepPartials.components.seconds else { return }
                 // In use by an upload right now: the lock on its data file says so.
                 let data = isResumableData(name) ? name : String(name.dropLast(".chunks".count)) + ".part"
-                if let file = try? File.openForUpdate(data, in: directory, create: false), (try? File.tryLock(file)) != true { return }
+                guard lockIfIdle(data, in: directory).idle else { return }
                 if isResumableData(name) { removedPartial(UInt64(max(status.size, 0))) }
             }
             if (try? File.remove(name, in: directory)) != nil { removed += 1 }

@@ -150,9 +150,13 @@ public struct ChunkHeader: Codable, Equatable, Sendable {
 public struct UploadRequest: Codable, Equatable, Sendable {
     public var path: String
     public var size: UInt64
-    public init(path: String, size: UInt64) {
+    /// The modification time the stored file is to have (seconds since the epoch); honored by a server
+    /// that offers `manage`, and sent only to one. Absent: the time its last chunk was written.
+    public var mtime: Int64?
+    public init(path: String, size: UInt64, mtime: Int64? = nil) {
         self.path = path
         self.size = size
+        self.mtime = mtime
     }
 }
 

@@ -37,6 +37,8 @@ public struct ErrorCode: RawRepresentable, Codable, Hashable, Sendable, CustomSt
     public static let fileChanged = ErrorCode(rawValue: "file_changed")
     /// The name is taken already (`mkdir` without `parents` of an existing directory).
     public static let alreadyExists = ErrorCode(rawValue: "already_exists")
+    /// A directory that `rmdir` (or a `rename` replacing it) needs empty holds entries.
+    public static let notEmpty = ErrorCode(rawValue: "not_empty")
     /// Larger than a frame, a quota, or the free space.
     public static let tooLarge = ErrorCode(rawValue: "too_large")
     /// The SCRAM-SHA-256-PLUS channel binding differs: client and server are not on the same TLS channel,

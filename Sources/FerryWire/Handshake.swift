@@ -29,6 +29,9 @@ public struct Hello: Codable, Equatable, Sendable {
     public static let chunksFeature = "chunks"
     /// The feature of the `mkdir` command.
     public static let mkdirFeature = "mkdir"
+    /// The feature of file management: the commands `rmdir`, `rm`, `rename` and `df`, and the `mtime`
+    /// an `upload` or `put` may carry for the stored file (docs/PROTOCOL.md 6.8 to 6.11).
+    public static let manageFeature = "manage"
 
     /// Protocol 2: TLS 1.3 from the first byte, then the frames of protocol 1 inside it.
     public static let tlsVersion = 2

@@ -26,17 +26,22 @@ public struct Entry: Codable, Equatable, Sendable {
     public var contentHash: String?
     /// The file's MD5, under the same rule.
     public var md5: String?
+    /// Permission bits (e.g. 0o644, 420), for files and directories; nil for other kinds, and from a
+    /// server that does not send them.
+    public var mode: UInt32?
 
-    public init(name: String, kind: Kind, size: UInt64, mtime: Int64, contentHash: String? = nil, md5: String? = nil) {
+    public init(name: String, kind: Kind, size: UInt64, mtime: Int64, contentHash: String? = nil, md5: String? = nil,
+                mode: UInt32? = nil) {
         self.name = name
         self.kind = kind
         self.size = size
         self.mtime = mtime
         self.contentHash = contentHash
         self.md5 = md5
+        self.mode = mode
     }
 
-    enum CodingKeys: String, CodingKey { case name, kind, size, mtime, contentHash = "content_hash", md5 }
+    enum CodingKeys: String, CodingKey { case name, kind, size, mtime, contentHash = "content_hash", md5, mode }
 }
 
 /// Server → client: part of a directory listing. `more` is true on every part but the last.

@@ -19,6 +19,12 @@ public enum Message: Equatable, Sendable {
     case ready
     case stored(Stored)
     case mkdir(MakeDirectory)
+    case rmdir(PathRequest)
+    case rm(RemoveRequest)
+    case removed(Removed)
+    case rename(RenameRequest)
+    case df
+    case usage(Usage)
     case fetch(FetchRequest)
     case manifest(ManifestPage)
     case chunk(ChunkHeader)
@@ -48,6 +54,12 @@ public enum Message: Equatable, Sendable {
         case .ready: "ready"
         case .stored: "stored"
         case .mkdir: "mkdir"
+        case .rmdir: "rmdir"
+        case .rm: "rm"
+        case .removed: "removed"
+        case .rename: "rename"
+        case .df: "df"
+        case .usage: "usage"
         case .fetch: "fetch"
         case .manifest: "manifest"
         case .chunk: "chunk"
@@ -83,6 +95,12 @@ extension Message: Codable {
         case "ready": self = .ready
         case "stored": self = .stored(try Stored(from: decoder))
         case "mkdir": self = .mkdir(try MakeDirectory(from: decoder))
+        case "rmdir": self = .rmdir(try PathRequest(from: decoder))
+        case "rm": self = .rm(try RemoveRequest(from: decoder))
+        case "removed": self = .removed(try Removed(from: decoder))
+        case "rename": self = .rename(try RenameRequest(from: decoder))
+        case "df": self = .df
+        case "usage": self = .usage(try Usage(from: decoder))
         case "fetch": self = .fetch(try FetchRequest(from: decoder))
         case "manifest": self = .manifest(try ManifestPage(from: decoder))
         case "chunk": self = .chunk(try ChunkHeader(from: decoder))
@@ -104,7 +122,7 @@ extension Message: Codable {
         case .authStart(let payload): try payload.encode(to: encoder)
         case .authChallenge(let payload), .authFinish(let payload): try payload.encode(to: encoder)
         case .authOK(let payload): try payload.encode(to: encoder)
-        case .list(let payload), .stat(let payload), .get(let payload): try payload.encode(to: encoder)
+        case .list(let payload), .stat(let payload), .get(let payload), .rmdir(let payload): try payload.encode(to: encoder)
         case .listing(let payload): try payload.encode(to: encoder)
         case .entry(let payload): try payload.encode(to: encoder)
         case .preparing(let payload): try payload.encode(to: encoder)
@@ -113,6 +131,10 @@ extension Message: Codable {
         case .stored(let payload): try payload.encode(to: encoder)
         case .error(let payload): try payload.encode(to: encoder)
         case .mkdir(let payload): try payload.encode(to: encoder)
+        case .rm(let payload): try payload.encode(to: encoder)
+        case .removed(let payload): try payload.encode(to: encoder)
+        case .rename(let payload): try payload.encode(to: encoder)
+        case .usage(let payload): try payload.encode(to: encoder)
         case .fetch(let payload): try payload.encode(to: encoder)
         case .manifest(let payload): try payload.encode(to: encoder)
         case .chunk(let payload): try payload.encode(to: encoder)
@@ -120,7 +142,7 @@ extension Message: Codable {
         case .partial(let payload): try payload.encode(to: encoder)
         case .commit(let payload): try payload.encode(to: encoder)
         case .incomplete(let payload): try payload.encode(to: encoder)
-        case .ready, .bye: break
+        case .ready, .bye, .df: break
         }
     }
 }

@@ -16,7 +16,10 @@ enum StrictJSON {
     }
 
     /// The fields the protocol decodes as integers.
-    static let integerKeys: Set<String> = ["size", "mtime", "protocol", "chunk_size", "done", "total", "index", "first", "chunk_count"]
+    static let integerKeys: Set<String> = [
+        "size", "mtime", "protocol", "chunk_size", "done", "total", "index", "first", "chunk_count", "mode",
+        "files", "directories", "bytes", "quota_used", "quota", "disk_free", "disk_total",
+    ]
 
     /// The fields whose arrays (at any depth) hold only integers: chunk ranges.
     static let integerArrayKeys: Set<String> = ["chunks", "mismatched"]

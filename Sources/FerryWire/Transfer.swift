@@ -34,10 +34,14 @@ public struct PutRequest: Codable, Equatable, Sendable {
     public var path: String
     public var size: UInt64
     public var md5: String
-    public init(path: String, size: UInt64, md5: String) {
+    /// The modification time the stored file is to have (seconds since the epoch); honored by a server
+    /// that offers `manage`, and sent only to one. Absent: the time of the upload.
+    public var mtime: Int64?
+    public init(path: String, size: UInt64, md5: String, mtime: Int64? = nil) {
         self.path = path
         self.size = size
         self.md5 = md5
+        self.mtime = mtime
     }
 }
 

@@ -104,3 +104,10 @@ func randomBytes(_ count: Int) throws -> Data {
     }
     return data
 }
+
+/// This process's umask. Read, not set: /proc tells it without a moment of another one for parallel tests.
+func processUmask() -> Int {
+    (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8))?
+        .split(separator: "\n").first { $0.hasPrefix("Umask:") }
+        .flatMap { Int($0.dropFirst(6).trimmingCharacters(in: .whitespaces), radix: 8) } ?? 0o022
+}

@@ -36,10 +36,7 @@ import Testing
         #expect(try Data(contentsOf: back.file(name)) == original)
         #expect(try back.names() == [name], "no temporary file may remain")
         let mode = try FileManager.default.attributesOfItem(atPath: back.file(name).path)[.posixPermissions] as? Int
-        // Read, not set: /proc tells the umask without a moment of another one for parallel tests.
-        let umask = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8))?
-            .split(separator: "\n").first { $0.hasPrefix("Umask:") }
-            .flatMap { Int($0.dropFirst(6).trimmingCharacters(in: .whitespaces), radix: 8) } ?? 0o022
+        let umask = processUmask()
         #expect(mode == 0o644 & ~umask, "a download has the mode of any new file, 0644 less the umask: \(String(mode ?? 0, radix: 8))")
         #expect(try server.names() == [name], "no temporary file may remain on the server")
         session.close()

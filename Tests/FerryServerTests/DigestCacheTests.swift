@@ -130,6 +130,18 @@ struct DigestCacheTests {
         #expect(cache.lookup(original) == "replaced")
     }
 
+    @Test("forget drops one file's entry and nothing else")
+    func forget() {
+        let cache = DigestCache()
+        cache.store("removed", for: status(inode: 1))
+        cache.store("kept", for: status(inode: 2))
+        cache.forget(status(inode: 1))
+        #expect(cache.lookup(status(inode: 1)) == nil)
+        #expect(cache.lookup(status(inode: 2)) == "kept")
+        cache.forget(status(inode: 3)) // nothing known of it: no harm
+        #expect(cache.lookup(status(inode: 2)) == "kept")
+    }
+
     @Test("past its capacity the cache starts over")
     func capacity() {
         let cache = DigestCache(capacity: 2)

@@ -12,7 +12,7 @@ struct ErrorReplyPosixTests {
         (ENOENT, ErrorCode.notFound), (EACCES, .permissionDenied), (EPERM, .permissionDenied),
         (ELOOP, .permissionDenied), (EISDIR, .isDirectory), (ENOTDIR, .notDirectory),
         (ENAMETOOLONG, .invalidPath), (ENOSPC, .tooLarge), (EDQUOT, .tooLarge), (EFBIG, .tooLarge),
-        (EEXIST, .permissionDenied), (EIO, .internal), (EBADF, .internal),
+        (EEXIST, .permissionDenied), (ENOTEMPTY, .notEmpty), (EIO, .internal), (EBADF, .internal),
     ])
     func mapping(code: Int32, expected: ErrorCode) {
         let reply = ErrorReply(posix: PosixError(code: code, function: "openat"))

@@ -13,6 +13,16 @@ private func expectedChunks(_ bytes: [UInt8]) -> [[UInt8]] {
     }
 }
 
+/// An empty sparse file of `chunks` chunks: more than 64 are more than the attribute holds.
+private func sparseFile(_ directory: TemporaryDirectory, _ name: String, chunks: Int) throws -> Descriptor {
+    let path = directory.url(name)
+    #expect(FileManager.default.createFile(atPath: path, contents: nil))
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    try handle.truncate(atOffset: UInt64(chunks) << 22)
+    try handle.close()
+    return try File.openForReading(path: path)
+}
+
 private func randomFile(_ directory: TemporaryDirectory, _ name: String, size: Int) throws -> (Descriptor, [UInt8]) {
     let bytes = SecureRandom.bytes(size)
     try Data(bytes).write(to: URL(fileURLWithPath: directory.url(name)))
@@ -67,18 +77,26 @@ struct ManifestStoreTests {
         #expect(restarted.cached(file, status: try FileStatus.of(file)) == nil)
     }
 
+    @Test("a forgotten manifest is no longer served from memory")
+    func forget() throws {
+        let directory = try TemporaryDirectory()
+        // 65 chunks and no cache directory: the manifest is kept in memory only, not in the attribute.
+        let file = try sparseFile(directory, "big", chunks: 65)
+        let status = try FileStatus.of(file)
+        let store = ManifestStore(cacheDirectory: nil)
+        let manifest = try store.manifest(file, status: status, md5: false) { _ in }
+        #expect(store.cached(file, status: status) == manifest)
+        store.forget(status)
+        #expect(store.cached(file, status: status) == nil)
+    }
+
     @Test("digests of a large file go to the cache directory, and a damaged cache file is not trusted")
     func cacheDirectory() throws {
         let directory = try TemporaryDirectory()
         try directory.makeDirectory("cache")
         let cache = try File.openDirectory(path: directory.url("cache"))
         // 65 chunks of a sparse file: more than the attribute holds.
-        let path = directory.url("big")
-        #expect(FileManager.default.createFile(atPath: path, contents: nil))
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try handle.truncate(atOffset: 65 << 22)
-        try handle.close()
-        let file = try File.openForReading(path: path)
+        let file = try sparseFile(directory, "big", chunks: 65)
         let status = try FileStatus.of(file)
         let manifest = try ManifestStore(cacheDirectory: cache).manifest(file, status: status, md5: false) { _ in }
         #expect(manifest.chunks.count == 65)

@@ -117,7 +117,7 @@ struct MessageCoderTests {
         (#"{"type":"get","path":"x","future":{"a":[1,2,{"b":null}]},"zz":1.5}"#, Message.get(PathRequest(path: "x"))),
         (#"{"compress":"zstd","type":"bye"}"#, .bye),
         (#"{"type":"ready","size":"not even a number"}"#, .ready),
-        (#"{"type":"listing","entries":[{"name":"a","kind":"file","size":1,"mtime":2,"mode":420}],"more":true,"cursor":"abc"}"#,
+        (#"{"type":"listing","entries":[{"name":"a","kind":"file","size":1,"mtime":2,"owner":"root"}],"more":true,"cursor":"abc"}"#,
          .listing(Listing(entries: [Entry(name: "a", kind: .file, size: 1, mtime: 2)], more: true))),
     ])
     func extraKeysIgnored(json: String, expected: Message) throws {
@@ -151,7 +151,7 @@ struct MessageCoderTests {
             (.notFound, "not_found"), (.permissionDenied, "permission_denied"), (.isDirectory, "is_directory"),
             (.notDirectory, "not_directory"), (.invalidPath, "invalid_path"), (.checksumMismatch, "checksum_mismatch"),
             (.tooLarge, "too_large"), (.busy, "busy"), (.timeout, "timeout"), (.unsupported, "unsupported"),
-            (.internal, "internal"),
+            (.internal, "internal"), (.alreadyExists, "already_exists"), (.notEmpty, "not_empty"),
         ]
         for (code, raw) in codes { #expect(code.rawValue == raw) }
         #expect(Set(codes.map(\.0)).count == codes.count)
@@ -185,7 +185,7 @@ private let malformed: [MalformedPayload] = {
         ("type null", Array(#"{"type":null}"#.utf8)),
         ("type is a number", Array(#"{"type":5}"#.utf8)),
         ("type is an object", Array(#"{"type":{"name":"bye"}}"#.utf8)),
-        ("unknown type", Array(#"{"type":"rm","path":"x"}"#.utf8)),
+        ("unknown type", Array(#"{"type":"chmod","path":"x"}"#.utf8)),
         ("type in the wrong case", Array(#"{"type":"BYE"}"#.utf8)),
         ("camelCase type", Array(#"{"type":"authStart","mechanism":"m","message":"x"}"#.utf8)),
         ("size as a string", Array(#"{"type":"put","path":"a","size":"12","md5":"m"}"#.utf8)),
@@ -239,8 +239,8 @@ struct MalformedMessageTests {
         #expect(throws: WireError.malformedMessage("missing field \"path\"")) {
             try coder.decode(Array(#"{"type":"get"}"#.utf8))
         }
-        #expect(throws: WireError.malformedMessage("unknown message type \"rm\"")) {
-            try coder.decode(Array(#"{"type":"rm"}"#.utf8))
+        #expect(throws: WireError.malformedMessage("unknown message type \"chmod\"")) {
+            try coder.decode(Array(#"{"type":"chmod"}"#.utf8))
         }
         #expect(throws: WireError.malformedMessage("a frame must hold one JSON object")) {
             try coder.decode(Array("[]".utf8))
@@ -269,6 +269,19 @@ private let documentedServerLines = [
     #"{"entry":{"kind":"directory","mtime":1795918068,"name":"c","size":0},"type":"entry"}"#,
     #"{"code":"already_exists","message":"a/b/c exists already","type":"error"}"#,
     #"{"code":"busy","message":"too many connections from 127.0.0.1","type":"error"}"#,
+    #"{"auth":["SCRAM-SHA-256"],"chunk_size":262144,"features":["chunks","mkdir","manage"],"protocol":1,"server":"ferryd/0.1.0","type":"hello"}"#,
+    #"{"entries":[{"kind":"file","mode":420,"mtime":1795918068,"name":"put.txt","size":5},{"content_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","kind":"file","md5":"d41d8cd98f00b204e9800998ecf8427e","mode":420,"mtime":1795918068,"name":"empty.txt","size":0},{"content_hash":"9595c9df90075148eb06860365df33584b75bff782a510c6cd4883a419833d50","kind":"file","md5":"5d41402abc4b2a76b9719d911017c592","mode":420,"mtime":1795918068,"name":"hello.txt","size":5}],"more":false,"type":"listing"}"#,
+    #"{"bytes":0,"directories":1,"files":0,"type":"removed"}"#,
+    #"{"code":"not_empty","message":"docs is not empty","type":"error"}"#,
+    #"{"bytes":5,"directories":0,"files":1,"type":"removed"}"#,
+    #"{"code":"is_directory","message":"old is a directory; rm removes one only with recursive (or rmdir, when it is empty)","type":"error"}"#,
+    #"{"bytes":1048576,"directories":3,"files":12,"type":"removed"}"#,
+    #"{"code":"permission_denied","message":"the root cannot be removed","type":"error"}"#,
+    #"{"entry":{"kind":"file","mode":420,"mtime":1795918068,"name":"final.txt","size":5},"type":"entry"}"#,
+    #"{"code":"already_exists","message":"final.txt exists already (rename with replace to replace it)","type":"error"}"#,
+    #"{"entry":{"kind":"file","mode":384,"mtime":1795918070,"name":"final.txt","size":9},"type":"entry"}"#,
+    #"{"code":"invalid_path","message":"a cannot be moved into itself (a/b/a)","type":"error"}"#,
+    #"{"disk_free":52613349376,"disk_total":105088212992,"quota":1048576,"quota_used":5,"type":"usage"}"#,
     #"{"message":"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096","type":"auth_challenge"}"#,
     #"{"message":"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=","read_only":false,"type":"auth_ok","user":"user"}"#,
     #"{"entries":[{"kind":"other","mtime":1795308189,"name":"fifo","size":0},{"kind":"directory","mtime":1795308207,"name":"d32","size":0},{"kind":"file","mtime":1795308189,"name":"hello.txt","size":14},{"kind":"symlink","mtime":1795308189,"name":"link.txt","size":0}],"more":false,"type":"listing"}"#,
@@ -307,6 +320,13 @@ private let documentedClientLines: [(String, Message)] = [
      .commit(CommitRequest(contentHash: "9595c9df90075148eb06860365df33584b75bff782a510c6cd4883a419833d50", md5: "5d41402abc4b2a76b9719d911017c592"))),
     (#"{"type":"mkdir","path":"a/b/c","parents":true}"#,
      .mkdir(MakeDirectory(path: "a/b/c", parents: true))),
+    (#"{"type":"rmdir","path":"empty"}"#, .rmdir(PathRequest(path: "empty"))),
+    (#"{"type":"rm","path":"old/notes.txt"}"#, .rm(RemoveRequest(path: "old/notes.txt"))),
+    (#"{"type":"rm","path":"old","recursive":true}"#, .rm(RemoveRequest(path: "old", recursive: true))),
+    (#"{"type":"rename","from":"draft.txt","to":"final.txt"}"#, .rename(RenameRequest(from: "draft.txt", to: "final.txt"))),
+    (#"{"type":"rename","from":"notes.txt","to":"final.txt","replace":true}"#,
+     .rename(RenameRequest(from: "notes.txt", to: "final.txt", replace: true))),
+    (#"{"type":"df"}"#, .df),
 ]
 
 @Suite("MessageCoder and docs/PROTOCOL.md")
