@@ -158,6 +158,7 @@ extension Shell {
         var options = transferOptions
         if arguments.has("no-resume") { options.resume = false }
         if arguments.has("md5") { options.md5 = true }
+        if arguments.has("preserve") { options.preserve = true }
         return options
     }
 

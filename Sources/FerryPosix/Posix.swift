@@ -177,10 +177,6 @@ public enum Posix {
         _ = try call("futimens") { Glibc.futimens(fd, &times) }
     }
 
-    public static func fchmod(_ fd: Int32, mode: mode_t) throws(PosixError) {
-        _ = try call("fchmod") { Glibc.fchmod(fd, mode) }
-    }
-
     public static func unlinkat(_ dirfd: Int32, _ name: String, directory: Bool = false) throws(PosixError) {
         _ = try call("unlinkat") { Glibc.unlinkat(dirfd, name, directory ? AT_REMOVEDIR : 0) }
     }

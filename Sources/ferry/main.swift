@@ -11,7 +11,10 @@ struct Ferry: ParsableCommand {
         commandName: "ferry",
         abstract: "Fetch and send files to a ferryd server, verified chunk by chunk, resumed where they were cut.",
         version: FerryVersion.current,
-        subcommands: [List.self, Get.self, Put.self, Stat.self, MakeDirectory.self, Sum.self, ShellCommand.self, Ping.self]
+        subcommands: [
+            List.self, Get.self, Put.self, Stat.self, MakeDirectory.self, RemoveDirectory.self, Remove.self, Rename.self,
+            DiskUsage.self, Sum.self, ShellCommand.self, Ping.self,
+        ]
     )
 }
 
@@ -132,8 +135,11 @@ struct TransferFlags: ParsableArguments {
     @Flag(name: .long, help: "Check the whole file's MD5 as well (slower; SHA-256 of every chunk is always checked).")
     var md5 = false
 
+    @Flag(name: [.short, .long], help: "Keep the modification time (and, on get, the permission bits).")
+    var preserve = false
+
     /// The same choices as shell options.
-    var words: [String] { (noResume ? ["--no-resume"] : []) + (md5 ? ["--md5"] : []) }
+    var words: [String] { (noResume ? ["--no-resume"] : []) + (md5 ? ["--md5"] : []) + (preserve ? ["--preserve"] : []) }
 }
 
 /// Runs a client operation; on failure prints one line, "ferry: what: why", and exits 1.
@@ -237,6 +243,57 @@ extension Ferry {
         var paths: [String]
 
         func run() throws { try runOnce(["mkdir"] + (parents ? ["-p"] : []) + ["--"] + paths, options) }
+    }
+
+    struct RemoveDirectory: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rmdir", abstract: "Remove empty remote directories.")
+        @OptionGroup var options: ConnectionOptions
+        @Argument(help: "Remote directories.")
+        var paths: [String]
+
+        func run() throws { try runOnce(["rmdir", "--"] + paths, options) }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rm",
+            abstract: "Remove remote files (patterns allowed), or with -r directories and everything in them.",
+            discussion: "rm -r asks for confirmation on a terminal unless -f is given; without a terminal it needs -f."
+        )
+        @OptionGroup var options: ConnectionOptions
+        @Flag(name: .shortAndLong, help: "Remove directories and everything in them.")
+        var recursive = false
+        @Flag(name: .shortAndLong, help: "Do not ask.")
+        var force = false
+        @Argument(help: "Remote paths.")
+        var paths: [String]
+
+        func run() throws { try runOnce(["rm"] + (recursive ? ["-r"] : []) + (force ? ["-f"] : []) + ["--"] + paths, options) }
+    }
+
+    struct Rename: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rename",
+            abstract: "Rename or move a remote file or directory, atomically.",
+            discussion: "An existing NEW is refused unless -f is given; an existing directory NEW receives OLD under its own name.",
+            aliases: ["mv"]
+        )
+        @OptionGroup var options: ConnectionOptions
+        @Flag(name: .shortAndLong, help: "Replace an existing NEW.")
+        var force = false
+        @Argument(help: "Remote path to rename.")
+        var old: String
+        @Argument(help: "Its new path, or an existing directory to move it into.")
+        var new: String
+
+        func run() throws { try runOnce(["rename"] + (force ? ["-f"] : []) + ["--", old, new], options) }
+    }
+
+    struct DiskUsage: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "df", abstract: "Show your quota used and left, and the server's free disk space.")
+        @OptionGroup var options: ConnectionOptions
+
+        func run() throws { try runOnce(["df"], options) }
     }
 
     struct Sum: ParsableCommand {
@@ -351,7 +408,7 @@ extension Ferry {
 /// With no command at all, `ferry [options]` opens the shell; `ferry [options] [USER@]HOST[:PORT]
 /// [options]` opens it there, as `sftp user@host` does.
 func commandFirst(_ arguments: [String]) -> [String] {
-    let commands = Set(Ferry.configuration.subcommands.map { $0._commandName } + ["help"])
+    let commands = Set(Ferry.configuration.subcommands.flatMap { [$0._commandName] + $0.configuration.aliases } + ["help"])
     let takesValue: Set = ["--host", "--port", "--user", "--timeout", "--dir", "--known-hosts", "--fingerprint", "--ca", "--config", "-b"]
     var leading: [String] = []
     var index = 0

@@ -461,7 +461,8 @@ import Testing
         let usage = try alice.usage()
         #expect(usage.quotaUsed == 1234, "regular files; a symlink is not followed")
         #expect(usage.quota == nil)
-        let root = server.server.root(for: try #require(server.server.users["alice"]))
+        let settings = server.server.settings
+        let root = settings.root(for: try #require(settings.users["alice"]))
         #expect(try server.server.quotas.used(in: root) == usage.quotaUsed)
         var st = statvfs()
         #expect(statvfs(server.share.path, &st) == 0)
