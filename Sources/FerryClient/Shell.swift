@@ -3,174 +3,215 @@ import FerryTransport
 import FerryWire
 import Foundation
 
-/// The interactive `ferry>` prompt, after OpenSSH's sftp: one connection and one login for the whole
-/// session, a remote working directory kept on the client, and local commands prefixed with "l".
+/// The interactive `ferry>` prompt, after OpenSSH's sftp: one login for the whole session, a remote
+/// working directory kept on the client, local commands prefixed with "l", and `!` for a local shell.
+/// The one-shot commands (`ferry get …`) run through the same ``execute(_:)``, so both behave alike.
 ///
-/// When input is not a terminal the shell runs as a batch, like `sftp -b`: no prompt, and the first
-/// failing command stops it with a non-zero status.
+/// The connection is re-opened by itself when the server closed it (its idle time-out) or Ctrl-C cut
+/// a transfer, keeping the remote directory. When input is not a terminal the shell runs as a batch,
+/// like `sftp -b`: no prompt, and the first failing command stops it with a non-zero status, unless the
+/// line starts with `-`.
 public final class Shell {
-    private let session: ClientSession
-    private let downloadDirectory: String
-    private let progress: (any TransferProgress)?
-    private let interactive: Bool
-    private var cwd = "/"
+    private var current: ClientSession?
+    private let reconnect: () throws(ClientError) -> ClientSession
+    let input: any LineInput
+    let progress: (any TransferProgress)?
+    /// Remote working directory, "/"-rooted.
+    var cwd = "/"
+    /// Where gets land when no local path is given: the download directory until `lcd` names another.
+    var localDirectory: String
+    /// How transfers check and resume unless a command's options say otherwise.
+    public var transferOptions = TransferOptions()
+    /// Called after every command that changed something on the server (completion drops its cache).
+    public var onRemoteChange: () -> Void = {}
+    /// Asks a yes/no question (rm -r); by default at the prompt, and a batch run takes the answer as no.
+    public var confirm: (String) -> Bool
 
-    public init(session: ClientSession, downloadDirectory: String, progress: (any TransferProgress)?, interactive: Bool) {
-        self.session = session
-        self.downloadDirectory = downloadDirectory
+    /// A shell over `session`; `reconnect` opens and logs in a new one when that one is gone.
+    public init(session: ClientSession, reconnect: @escaping () throws(ClientError) -> ClientSession,
+                input: any LineInput, downloadDirectory: String, progress: (any TransferProgress)?) {
+        current = session
+        self.reconnect = reconnect
+        self.input = input
+        self.localDirectory = downloadDirectory
         self.progress = progress
-        self.interactive = interactive
+        confirm = { [input] question in
+            guard input.isInteractive, case .line(let answer) = input.readLine(prompt: question + " (y/n) ") else { return false }
+            return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
+        }
     }
 
     /// Reads and runs commands until `bye` or end of input. Returns the exit status.
-    public func run(readLine: () -> String? = { Swift.readLine() }) -> Int32 {
-        if interactive {
+    public func run() -> Int32 {
+        if input.isInteractive, let session = current {
             print("Connected to \(session.hello.server) as \(session.user ?? "?")\(session.readOnly ? " (read-only)" : ""). Type help for commands.")
         }
+        defer { current?.close() }
         while true {
-            if interactive { Terminal.write("ferry> ", to: Terminal.standardOutput) }
-            guard let line = readLine() else {
-                if interactive { print("") }
+            let read = readLine()
+            guard case .line(let line) = read else {
+                if read == .interrupted { continue }
+                if input.isInteractive { print("") }
                 return 0
             }
-            let words: [String]
-            do { words = try ShellWords.split(line) } catch {
-                if !report("\(error)") { return 1 }
-                continue
+            if !input.isInteractive {
+                print("ferry> \(line)")
+                Terminal.flushStandardOutput()
             }
-            guard let command = words.first else { continue }
-            if !interactive { print("ferry> \(line)") }
-            let arguments = Array(words.dropFirst())
+            // As in sftp -b, a leading "-" lets a command fail without ending the batch.
+            let mayFail = line.hasPrefix("-")
+            let text = mayFail ? String(line.dropFirst()) : line
             do {
-                if try !execute(command, arguments) { return 0 }
+                let words = try Self.words(of: text)
+                if words.isEmpty { continue }
+                // On a terminal Ctrl-C never ends the shell: a local command's child gets it, a
+                // transfer stops (see remote(_:)).
+                if input.isInteractive { Interrupts.route {} }
+                defer { Interrupts.clear() }
+                defer { Terminal.flushStandardOutput() }
+                if try !execute(words) { return 0 }
             } catch {
-                if !report("\(command)\(arguments.first.map { " \($0)" } ?? ""): \(error.message)") { return 1 }
+                Terminal.flushStandardOutput()
+                Terminal.write("ferry: \(error.message)\n", to: Terminal.standardError)
+                if !input.isInteractive && !mayFail { return 1 }
             }
         }
     }
 
-    /// Prints an error; in batch mode tells the caller to stop.
-    private func report(_ message: String) -> Bool {
-        Terminal.write("ferry: \(message)\n", to: Terminal.standardError)
-        return interactive
+    private func readLine() -> LineRead {
+        guard input.isInteractive else { return input.readLine(prompt: "") }
+        let box = UncheckedSendable(input)  // LineInput.interrupt() is safe from any thread
+        Interrupts.route { box.value.interrupt() }
+        defer { Interrupts.clear() }
+        return input.readLine(prompt: "ferry> ")
+    }
+
+    /// The words of a command line; `!rest` is the command `!` with the rest as one word.
+    static func words(of line: String) throws(ClientError) -> [String] {
+        let trimmed = line.drop { $0 == " " || $0 == "\t" }
+        if trimmed.hasPrefix("!") { return ["!", String(trimmed.dropFirst())] }
+        do { return try ShellWords.split(line) } catch { throw ClientError("\(error)") }
     }
 
     /// Runs one command; false means the shell should end.
-    private func execute(_ command: String, _ arguments: [String]) throws(ClientError) -> Bool {
-        switch command {
-        case "ls", "dir":
-            let long = arguments.first == "-l"
-            let target = RemotePath.resolve(try optional(Array(arguments.drop { $0 == "-l" }), usage: "ls [-l] [path]") ?? ".", from: cwd)
-            let listing = try session.list(RemotePath.wire(target))
-            ListingFormat.lines(listing.entries, hashes: long).forEach { print($0) }
-            if listing.truncated { print("(listing cut short by the server's limit)") }
-        case "cd":
-            let target = RemotePath.resolve(try optional(arguments, usage: "cd path") ?? "/", from: cwd)
-            let entry = try session.stat(RemotePath.wire(target))
-            guard entry.kind == .directory else { throw ClientError("\(target): not a directory") }
-            cwd = target
-        case "stat":
-            guard let name = try optional(arguments, usage: "stat path") else { throw ClientError("usage: stat path") }
-            let wire = RemotePath.wire(RemotePath.resolve(name, from: cwd))
-            let entry = try session.stat(wire)
-            let manifest = entry.kind == .file && session.chunked ? try session.manifest(of: wire, md5: true, progress: progress) : nil
-            StatFormat.lines(path: name, entry: entry, manifest: manifest).forEach { print($0) }
-        case "pwd":
-            print("Remote working directory: \(cwd)")
-        case "get" where arguments.first == "-r":
-            let (remote, local) = try oneOrTwo(Array(arguments.dropFirst()), usage: "get -r remote-directory [local-directory]")
-            let wire = RemotePath.wire(RemotePath.resolve(remote, from: cwd))
-            let target = try LocalDestination.resolveTree(remote: wire, local: local, downloadDirectory: downloadDirectory)
-            let result = try session.downloadTree(wire, to: target, progress: progress)
-            if progress == nil && interactive { print("\(result.path): \(result.files) files, \(result.bytes) bytes, verified") }
-            result.notices.forEach { Terminal.write("ferry: \($0)\n", to: Terminal.standardError) }
-            if !result.failures.isEmpty {
-                throw ClientError("\(result.failures.count) of the files could not be fetched")
-            }
-        case "get":
-            let (remote, local) = try oneOrTwo(arguments, usage: "get remote-path [local-path]")
-            let path = RemotePath.resolve(remote, from: cwd)
-            let destination = try LocalDestination.resolve(remote: path, local: local, downloadDirectory: downloadDirectory)
-            let result = try session.download(RemotePath.wire(path), to: destination, progress: progress)
-            if progress == nil && interactive { print("\(result.path): \(result.bytes) bytes, verified") }
-        case "put" where arguments.first == "-r":
-            let (local, remote) = try oneOrTwo(Array(arguments.dropFirst()), usage: "put -r local-directory [remote-directory]")
-            guard let name = LocalDestination.fileName(forRemote: local) else { throw ClientError("\(local): does not name a directory") }
-            let target = try RemotePath.treeTarget(local: name, remote: remote, cwd: cwd, session: session)
-            let result = try session.uploadTree(local, to: target, progress: progress)
-            if progress == nil && interactive { print("/\(result.path): \(result.files) files, \(result.bytes) bytes, verified") }
-            result.notices.forEach { Terminal.write("ferry: \($0)\n", to: Terminal.standardError) }
-            if !result.failures.isEmpty {
-                throw ClientError("\(result.failures.count) of the files could not be sent")
-            }
-        case "put":
-            let (local, remote) = try oneOrTwo(arguments, usage: "put local-path [remote-path]")
-            guard let name = LocalDestination.fileName(forRemote: local) else { throw ClientError("\(local): does not name a file") }
-            let path = RemotePath.resolve(remote ?? name, from: cwd)
-            let result = try session.upload(local, to: RemotePath.wire(path), progress: progress)
-            if progress == nil && interactive { print("/\(result.path): \(result.bytes) bytes, verified") }
-        case "lcd":
-            let target = try optional(arguments, usage: "lcd path") ?? NSHomeDirectory()
-            guard FileManager.default.changeCurrentDirectoryPath(target) else {
-                throw ClientError("\(target): no such local directory")
-            }
-        case "lpwd":
-            print("Local working directory: \(FileManager.default.currentDirectoryPath)")
-        case "lls":
-            let target = try optional(arguments, usage: "lls [path]") ?? "."
-            ListingFormat.lines(try LocalListing.entries(target)).forEach { print($0) }
-        case "help", "?":
-            print(Self.help)
-        case "bye", "exit", "quit":
-            return false
-        default:
-            throw ClientError("unknown command; type help for the list")
+    public func execute(_ words: [String]) throws(ClientError) -> Bool {
+        guard let name = words.first else { return true }
+        guard let spec = ShellCommandSpec.named(name) else {
+            throw ClientError("\(name): unknown command; type help for the list")
+        }
+        if spec.name == "!" {
+            try runLocalShell(words.count > 1 ? words[1] : "")
+            return true
+        }
+        if spec.name == "lls" {
+            try listLocal(Array(words.dropFirst()))
+            return true
+        }
+        do {
+            return try execute(spec, ShellArguments(Array(words.dropFirst()), for: spec))
+        } catch {
+            // Every refusal names its command.
+            if error.message.hasPrefix(spec.name + " ") || error.message.hasPrefix(spec.name + ":") || error.message.hasPrefix("usage:") { throw error }
+            throw ClientError("\(spec.name) \(error.message)", code: error.code)
+        }
+    }
+
+    private func execute(_ spec: ShellCommandSpec, _ arguments: ShellArguments) throws(ClientError) -> Bool {
+        switch spec.name {
+        case "ls": try list(arguments)
+        case "cd": try changeDirectory(arguments.operands.first)
+        case "pwd": print("Remote working directory: \(cwd)")
+        case "stat": try status(arguments.operands)
+        case "get": try get(arguments)
+        case "mget": try getMatching(arguments.operands, options: arguments)
+        case "put": try put(arguments)
+        case "mput": try putMatching(arguments.operands, options: arguments)
+        case "mkdir": try makeDirectories(arguments)
+        case "lcd": try changeLocalDirectory(arguments.operands.first)
+        case "lpwd": print("Local working directory: \(FileManager.default.currentDirectoryPath) (gets land in \(localDirectory))")
+        case "lmkdir": try makeLocalDirectories(arguments.operands, parents: arguments.has("p"))
+        case "lrm": try removeLocal(arguments.operands)
+        case "help": try help(arguments.operands.first)
+        case "bye": return false
+        default: throw ClientError("\(spec.name): not available here")
         }
         return true
     }
 
-    private func optional(_ arguments: [String], usage: String) throws(ClientError) -> String? {
-        guard arguments.count <= 1 else { throw ClientError("usage: \(usage)") }
-        return arguments.first
+    private func help(_ name: String?) throws(ClientError) {
+        guard let name else { return print(ShellCommandSpec.helpText) }
+        guard let spec = ShellCommandSpec.named(name) else { throw ClientError("help: \(name): no such command") }
+        print(spec.helpText)
     }
 
-    private func oneOrTwo(_ arguments: [String], usage: String) throws(ClientError) -> (String, String?) {
-        guard (1...2).contains(arguments.count) else { throw ClientError("usage: \(usage)") }
-        return (arguments[0], arguments.count == 2 ? arguments[1] : nil)
-    }
+    // MARK: the connection
 
-    static let help = """
-        Commands (quote names with spaces: get "my file.txt"):
-          ls [-l] [path]            list a remote directory (-l: with short content hashes)
-          stat path                 size, time, MD5 and content hash of a remote file
-          cd path                   change the remote directory
-          pwd                       show the remote directory
-          get remote [local]        download (default: into the download directory)
-          get -r dir [local]        download a directory and everything in it
-          put local [remote]        upload (default: same name in the remote directory)
-          put -r dir [remote]       upload a directory and everything in it
-          lls [path]                list a local directory
-          lcd path                  change the local directory
-          lpwd                      show the local directory
-          help                      this text
-          bye                       leave (also exit, quit, end of input)
-        """
-}
-
-/// Local directory entries in the same shape as remote ones, for `lls`.
-enum LocalListing {
-    static func entries(_ path: String) throws(ClientError) -> [Entry] {
-        do {
-            let directory = try File.openDirectory(path: path)
-            let stream = try DirectoryStream(directory)
-            var entries: [Entry] = []
-            while let name = try stream.next() {
-                guard let status = try? FileStatus.of(name, in: directory) else { continue }
-                entries.append(Entry(name: name, status: status))
+    /// The session to run a remote command on: the current one while the server keeps it, else a new
+    /// login in the same remote directory (or the root, should that directory be gone).
+    func session() throws(ClientError) -> ClientSession {
+        if let current, current.isUsable { return current }
+        let closed = current != nil
+        current?.close()
+        current = nil
+        let session = try reconnect()
+        current = session
+        if closed { notice("reconnected to \(session.hello.server) (the server had closed the connection)") }
+        if cwd != "/" {
+            do throws(ClientError) {
+                guard try session.stat(RemotePath.wire(cwd)).kind == .directory else { throw ClientError("", code: .notDirectory) }
+            } catch where error.code == .notFound || error.code == .notDirectory {
+                notice("\(cwd) is gone; now in /")
+                cwd = "/"
             }
-            return entries
-        } catch {
-            throw ClientError("\(path): \(error.reason)")
+        }
+        return session
+    }
+
+    /// Runs `body` on the session with Ctrl-C routed to it: an interrupt shuts the connection down, the
+    /// command fails at once with "interrupted" (a download's verified part stays for a resume), and
+    /// the next command logs in again.
+    ///
+    /// A command whose only answer was the server's time-out notice (it had closed the connection as
+    /// the command went out) never ran there: it is run once more on a new login.
+    func remote<T>(_ body: (ClientSession) throws(ClientError) -> T) throws(ClientError) -> T {
+        do {
+            return try interruptible(body)
+        } catch where error.code == .timeout && current?.isUsable == false {
+            return try interruptible(body)
         }
     }
+
+    private func interruptible<T>(_ body: (ClientSession) throws(ClientError) -> T) throws(ClientError) -> T {
+        let session = try session()
+        guard input.isInteractive else { return try body(session) }
+        let interrupted = InterruptFlag()
+        let stop = session.stopper
+        Interrupts.route {
+            interrupted.set()
+            stop()
+        }
+        defer { Interrupts.route {} }
+        do {
+            return try body(session)
+        } catch {
+            guard interrupted.isSet else { throw error }
+            progress?.abandon()
+            session.close()
+            throw ClientError("interrupted; what was verified is kept: the same command resumes it")
+        }
+    }
+
+    func notice(_ text: String) {
+        Terminal.write("ferry: \(text)\n", to: Terminal.standardError)
+    }
+
+
+    /// An absolute "/"-rooted display path for a remote operand.
+    func resolve(_ path: String) -> String { RemotePath.resolve(path, from: cwd) }
+}
+
+/// Hands a value that is only used in a thread-safe way (documented where it is used) to a Sendable closure.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -42,6 +42,11 @@ public enum File {
         Descriptor(try Posix.openat(AT_FDCWD, path, flags: O_WRONLY | O_APPEND | O_CREAT, mode: 0o640))
     }
 
+    /// Opens an existing file, device or pipe for writing, creating and truncating nothing.
+    public static func openForWriting(path: String) throws(PosixError) -> Descriptor {
+        Descriptor(try Posix.openat(AT_FDCWD, path, flags: O_WRONLY | O_NOCTTY))
+    }
+
     /// Opens a file by path for reading and writing at any offset (following symlinks: the path is the
     /// local user's own); `create` makes it, with `mode`, if missing.
     public static func openForUpdate(path: String, create: Bool, mode: mode_t = 0o600) throws(PosixError) -> Descriptor {
@@ -65,12 +70,31 @@ public enum File {
 
     /// Writes every byte to a regular file.
     public static func write(_ file: Descriptor, _ buffer: UnsafeRawBufferPointer) throws(PosixError) {
+        try writeAll(file.rawValue, buffer)
+    }
+
+    /// Writes every byte to a descriptor this process does not own (standard output), blocking.
+    public static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(PosixError) {
         var rest = buffer
         while !rest.isEmpty {
-            guard let count = try Posix.write(file.rawValue, from: rest), count > 0 else {
+            guard let count = try Posix.write(fd, from: rest), count > 0 else {
                 throw PosixError(code: EIO, function: "write")
             }
             rest = UnsafeRawBufferPointer(rebasing: rest[count...])
+        }
+    }
+
+    /// Copies everything `source` holds, from its start, to `fd`: a download sent on to standard output
+    /// or a device once it is verified.
+    public static func copy(_ source: Descriptor, to fd: Int32) throws(PosixError) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var offset: Int64 = 0
+        while true {
+            let count = try read(source, into: buffer, at: offset)
+            if count == 0 { return }
+            try writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            offset += Int64(count)
         }
     }
 

@@ -12,6 +12,10 @@ public enum Terminal {
     /// True when `fd` is a terminal.
     public static func isTerminal(_ fd: Int32) -> Bool { Posix.isatty(fd) }
 
+    /// Writes out what `print` has buffered, so that it comes before what a child process or standard
+    /// error says next.
+    public static func flushStandardOutput() { fflush(nil) }
+
     /// Columns of the terminal on `fd`, or nil when it is not one.
     public static func width(_ fd: Int32) -> Int? {
         var size = winsize()

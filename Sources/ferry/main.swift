@@ -11,7 +11,7 @@ struct Ferry: ParsableCommand {
         commandName: "ferry",
         abstract: "Fetch and send files to a ferryd server, verified chunk by chunk, resumed where they were cut.",
         version: FerryVersion.current,
-        subcommands: [List.self, Get.self, Put.self, Stat.self, Sum.self, ShellCommand.self]
+        subcommands: [List.self, Get.self, Put.self, Stat.self, MakeDirectory.self, Sum.self, ShellCommand.self]
     )
 }
 
@@ -69,21 +69,29 @@ struct ConnectionOptions: ParsableArguments {
         return .tls(.knownHosts(file, strict: strict, ask: { server, key in firstContact(server, key, file: file.path) }))
     }
 
-    /// Connects and logs in, or prints why not and exits non-zero.
-    func open() throws -> ClientSession {
+    /// Connects and logs in, or prints why not and exits non-zero. The connection comes with a way to
+    /// log in again (the shell's reconnect after the server's idle time-out) without asking twice.
+    func open() throws -> (session: ClientSession, reconnect: () throws(ClientError) -> ClientSession) {
         let environment = ProcessInfo.processInfo.environment
         let name = user ?? environment["FERRY_USER"] ?? NSUserName()
         let security = security()
+        let (host, port, timeout) = (host, port, Duration.milliseconds(Int64(timeout * 1000)))
         let session = attempt { () throws(ClientError) in
-            try ClientSession.connect(host: host, port: port, timeout: .milliseconds(Int64(timeout * 1000)), security: security)
+            try ClientSession.connect(host: host, port: port, timeout: timeout, security: security)
         }
         guard let password = environment["FERRY_PASSWORD"] ?? promptForPassword(name) else {
             fail("no password: set FERRY_PASSWORD or run ferry from a terminal")
         }
-        attempt { () throws(ClientError) in try session.login(user: name, password: password) }
-        session.notices = { Terminal.write("ferry: \($0)\n", to: Terminal.standardError) }
-        session.localDigests = LocalDigests(path: LocalDigests.defaultPath())
-        return session
+        let prepare = { (session: ClientSession) throws(ClientError) -> ClientSession in
+            try session.login(user: name, password: password)
+            session.notices = { Terminal.write("ferry: \($0)\n", to: Terminal.standardError) }
+            session.localDigests = LocalDigests(path: LocalDigests.defaultPath())
+            return session
+        }
+        _ = attempt { () throws(ClientError) in try prepare(session) }
+        return (session, { () throws(ClientError) -> ClientSession in
+            try prepare(try ClientSession.connect(host: host, port: port, timeout: timeout, security: security))
+        })
     }
 
     var progress: (any TransferProgress)? { quiet ? nil : ProgressLine() }
@@ -124,7 +132,8 @@ struct TransferFlags: ParsableArguments {
     @Flag(name: .long, help: "Check the whole file's MD5 as well (slower; SHA-256 of every chunk is always checked).")
     var md5 = false
 
-    var options: TransferOptions { TransferOptions(resume: !noResume, md5: md5) }
+    /// The same choices as shell options.
+    var words: [String] { (noResume ? ["--no-resume"] : []) + (md5 ? ["--md5"] : []) }
 }
 
 /// Runs a client operation; on failure prints one line, "ferry: what: why", and exits 1.
@@ -153,6 +162,8 @@ func fail(_ message: String) -> Never {
 func installInterruptCleanup() {
     Posix.ignoreSIGPIPE()
     Signals.onTermination { signal in
+        // In the shell Ctrl-C cancels the line or the transfer; elsewhere it ends ferry.
+        if signal == SIGINT && Interrupts.deliver() { return }
         Terminal.restoreEcho()
         PartialFiles.removeAll()
         Terminal.write("\n", to: Terminal.standardError)
@@ -162,110 +173,70 @@ func installInterruptCleanup() {
 
 extension Ferry {
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List a remote directory.")
+        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List remote directories, or files (a file lists as itself).")
         @OptionGroup var options: ConnectionOptions
-        @Argument(help: "Remote directory (default: your root).")
-        var path = ""
+        @Argument(help: "Remote directories or files (default: your root).")
+        var paths: [String] = []
         @Flag(name: .customShort("l"), help: "Show each file's short content hash too, where the server already has it.")
         var long = false
 
-        func run() throws {
-            installInterruptCleanup()
-            let session = try options.open()
-            let listing = attempt("ls \(path)") { () throws(ClientError) in try session.list(path) }
-            ListingFormat.lines(listing.entries, hashes: long).forEach { print($0) }
-            if listing.truncated { print("(listing cut short by the server's limit)") }
-            session.close()
-        }
+        func run() throws { try runOnce(["ls"] + (long ? ["-l"] : []) + ["--"] + paths, options) }
     }
 
     struct Get: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "get", abstract: "Download a file, verified chunk by chunk; run it again to resume.")
+        static let configuration = CommandConfiguration(
+            commandName: "get",
+            abstract: "Download files, verified chunk by chunk; run it again to resume.",
+            discussion: "With several remote files the last argument, if given, must be a local directory. A local path of - writes the verified bytes to standard output; a symlink is written through, a device or pipe written into, never replaced."
+        )
         @OptionGroup var options: ConnectionOptions
-        @Argument(help: "Remote file (a directory with -r).")
-        var remote: String
-        @Argument(help: "Local file or existing directory (default: the download directory).")
-        var local: String?
-        @Option(name: .long, help: "Download directory when LOCAL is not given.")
+        @Argument(help: ArgumentHelp("Remote files (directories with -r), then optionally a local file, directory or -.", valueName: "remote... [local]"))
+        var paths: [String]
+        @Option(name: .long, help: "Download directory when no local path is given.")
         var dir = "downloads"
-        @Flag(name: .shortAndLong, help: "Download a directory and everything in it, pipelined over one connection.")
+        @Flag(name: .shortAndLong, help: "Download directories and everything in them, pipelined over one connection.")
         var recursive = false
         @OptionGroup var transfer: TransferFlags
 
-        func run() throws {
-            installInterruptCleanup()
-            let session = try options.open()
-            let progress = options.progress
-            let wire = RemotePath.wire(RemotePath.resolve(remote, from: "/"))
-            var status: Int32 = 0
-            attempt("get \(remote)") { () throws(ClientError) in
-                if recursive {
-                    let target = try LocalDestination.resolveTree(remote: wire, local: local, downloadDirectory: dir)
-                    let result = try session.downloadTree(wire, to: target, progress: progress, options: transfer.options)
-                    status = report(result.notices, failed: !result.failures.isEmpty)
-                } else {
-                    let destination = try LocalDestination.resolve(remote: remote, local: local, downloadDirectory: dir)
-                    _ = try session.download(remote, to: destination, progress: progress, options: transfer.options)
-                }
-            }
-            session.close()
-            if status != 0 { throw ExitCode(status) }
-        }
+        func run() throws { try runOnce(["get"] + (recursive ? ["-r"] : []) + transfer.words + ["--"] + paths, options, downloads: dir) }
     }
 
     struct Put: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "put", abstract: "Upload a file, verified chunk by chunk; run it again to resume.")
+        static let configuration = CommandConfiguration(
+            commandName: "put",
+            abstract: "Upload files, verified chunk by chunk; run it again to resume.",
+            discussion: "Several local files go into the remote directory named last. One file goes into an existing remote directory, or under the remote name given; a second name that is also a local file is refused rather than taken as the new name."
+        )
         @OptionGroup var options: ConnectionOptions
-        @Argument(help: "Local file (a directory with -r).")
-        var local: String
-        @Argument(help: "Remote path (default: the local file's name in your root; with -r, an existing directory receives a copy).")
-        var remote: String?
-        @Flag(name: .shortAndLong, help: "Upload a directory and everything in it, creating directories as needed.")
+        @Argument(help: ArgumentHelp("Local files (directories with -r), then optionally a remote path or directory.", valueName: "local... [remote]"))
+        var paths: [String]
+        @Flag(name: .shortAndLong, help: "Upload directories and everything in them, creating directories as needed.")
         var recursive = false
         @OptionGroup var transfer: TransferFlags
 
-        func run() throws {
-            installInterruptCleanup()
-            let session = try options.open()
-            let progress = options.progress
-            var status: Int32 = 0
-            attempt("put \(local)") { () throws(ClientError) in
-                guard let name = LocalDestination.fileName(forRemote: local) else { throw ClientError("does not name a file") }
-                if recursive {
-                    let target = try RemotePath.treeTarget(local: name, remote: remote, session: session)
-                    let result = try session.uploadTree(local, to: target, progress: progress, options: transfer.options)
-                    status = report(result.notices, failed: !result.failures.isEmpty)
-                } else {
-                    _ = try session.upload(local, to: remote ?? name, progress: progress, options: transfer.options)
-                }
-            }
-            session.close()
-            if status != 0 { throw ExitCode(status) }
-        }
+        func run() throws { try runOnce(["put"] + (recursive ? ["-r"] : []) + transfer.words + ["--"] + paths, options) }
     }
 
     struct Stat: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a remote file's size, time, MD5 and content hash (the server computes them if it has not yet)."
+            abstract: "Show remote files' size, time, MD5 and content hash (the server computes them if it has not yet)."
         )
         @OptionGroup var options: ConnectionOptions
-        @Argument(help: "Remote path.")
-        var path: String
+        @Argument(help: "Remote paths.")
+        var paths: [String]
 
-        func run() throws {
-            installInterruptCleanup()
-            let session = try options.open()
-            let progress = options.progress
-            attempt("stat \(path)") { () throws(ClientError) in
-                let entry = try session.stat(path)
-                var manifest: RemoteManifest?
-                if entry.kind == .file && session.chunked {
-                    manifest = try session.manifest(of: path, md5: true, progress: progress)
-                }
-                StatFormat.lines(path: path, entry: entry, manifest: manifest).forEach { print($0) }
-            }
-            session.close()
-        }
+        func run() throws { try runOnce(["stat", "--"] + paths, options) }
+    }
+
+    struct MakeDirectory: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "mkdir", abstract: "Create remote directories.")
+        @OptionGroup var options: ConnectionOptions
+        @Flag(name: .customShort("p"), help: "Create missing parents too; no error if a directory exists.")
+        var parents = false
+        @Argument(help: "Remote directories.")
+        var paths: [String]
+
+        func run() throws { try runOnce(["mkdir"] + (parents ? ["-p"] : []) + ["--"] + paths, options) }
     }
 
     struct Sum: ParsableCommand {
@@ -295,30 +266,58 @@ extension Ferry {
     struct ShellCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "shell", abstract: "Interactive prompt (the default).")
         @OptionGroup var options: ConnectionOptions
-        @Option(name: .long, help: "Download directory for get without a local path.")
+        @Option(name: .long, help: "Download directory for get without a local path, until lcd names another.")
         var dir = "downloads"
+        @Option(name: .customShort("b"), help: ArgumentHelp("Read the commands from this file, as sftp -b: the first failure stops the run with status 1 (unless the line starts with -).", valueName: "file"))
+        var batch: String?
 
         func run() throws {
             installInterruptCleanup()
-            let session = try options.open()
-            let downloads = dir.hasPrefix("/") ? dir : FileManager.default.currentDirectoryPath + "/" + dir
-            let shell = Shell(
-                session: session, downloadDirectory: downloads, progress: options.progress,
-                interactive: Terminal.isTerminal(Terminal.standardInput)
+            var batchFile: Descriptor?
+            if let batch {
+                do { batchFile = try File.openForReading(path: batch) } catch { fail("\(batch): \(error.reason)") }
+            }
+            let input = PlainLineInput(
+                descriptor: batchFile?.rawValue ?? Terminal.standardInput,
+                interactive: batchFile == nil && Terminal.isTerminal(Terminal.standardInput)
             )
+            let connection = try options.open()
+            let shell = Shell(session: connection.session, reconnect: connection.reconnect, input: input,
+                              downloadDirectory: absolute(dir), progress: options.progress)
             let status = shell.run()
-            session.close()
             if status != 0 { throw ExitCode(status) }
         }
     }
+}
+
+/// Runs one shell command as a one-shot `ferry COMMAND`, so that both behave alike; a failure is one
+/// line on standard error and exit status 1.
+func runOnce(_ words: [String], _ options: ConnectionOptions, downloads: String = "downloads") throws {
+    installInterruptCleanup()
+    let connection = try options.open()
+    let shell = Shell(session: connection.session, reconnect: connection.reconnect,
+                      input: PlainLineInput(descriptor: Terminal.standardInput, interactive: false),
+                      downloadDirectory: absolute(downloads), progress: options.progress)
+    shell.confirm = { question in
+        guard Terminal.isTerminal(Terminal.standardInput) else { return false }
+        Terminal.write(question + " (y/n) ", to: Terminal.standardError)
+        return ["y", "yes"].contains(readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? "")
+    }
+    do { _ = try shell.execute(words) } catch { fail(error.message) }
+    connection.session.close()
+}
+
+/// `path` made absolute against the directory ferry started in.
+func absolute(_ path: String) -> String {
+    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
 }
 
 /// `ferry [--host H] [--port P] [--user U] COMMAND …` puts connection options before the command, as
 /// ssh and sftp do; ArgumentParser wants a subcommand's options after its name, so move them there.
 /// With no command at all, `ferry [options]` opens the shell.
 func commandFirst(_ arguments: [String]) -> [String] {
-    let commands: Set = ["ls", "get", "put", "stat", "sum", "shell", "help"]
-    let takesValue: Set = ["--host", "--port", "--user", "--timeout", "--dir", "--known-hosts", "--fingerprint", "--ca"]
+    let commands: Set = ["ls", "get", "put", "stat", "mkdir", "sum", "shell", "help"]
+    let takesValue: Set = ["--host", "--port", "--user", "--timeout", "--dir", "--known-hosts", "--fingerprint", "--ca", "-b"]
     var leading: [String] = []
     var index = 0
     while index < arguments.count {
