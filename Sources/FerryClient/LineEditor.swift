@@ -26,7 +26,9 @@ public final class LineEditor: LineInput, @unchecked Sendable {
     private let editor: OpaquePointer
     private let history: OpaquePointer
     private let historyFile: HistoryFile?
-    private let complete: Completer
+    /// What Tab inserts and lists; it may be set after the editor is made (the shell that knows the
+    /// names is made with the editor as its input).
+    public var complete: Completer
     private let wake: WakePipe
     /// Set when the line being read is to be dropped (by ``interrupt()`` or the Ctrl-C key).
     private let interrupted = Atomic<Bool>(false)

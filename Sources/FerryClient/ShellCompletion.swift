@@ -10,11 +10,9 @@ public final class ShellCompletion {
     /// One name in a directory and whether it is a directory (then it completes with a "/").
     public typealias Name = (name: String, isDirectory: Bool)
 
-    /// The shell's commands, in the order `help` shows them.
-    public static let commands = [
-        "ls", "dir", "cd", "pwd", "stat", "get", "mget", "put", "mput", "mkdir", "rmdir", "rm", "rename", "mv",
-        "df", "lls", "lcd", "lpwd", "lmkdir", "lrm", "help", "?", "bye", "exit", "quit",
-    ]
+    /// The names the first word completes to: every command and alias of the shell's table, in the
+    /// order `help` lists them (`!` left out: it takes no completion).
+    public static let commands = ShellCommandSpec.all.flatMap(\.names).filter { $0 != "!" }
 
     /// Where an argument names a file.
     enum Side: Equatable { case remote, local }
@@ -28,7 +26,8 @@ public final class ShellCompletion {
     ///   - remoteWorkingDirectory: the shell's remote directory ("/"-rooted), which relative names start from.
     ///   - listRemote: the names in a remote directory, given as an absolute "/"-rooted path; nil when
     ///     it cannot be listed.
-    ///   - listLocal: the names in a local directory (a path as typed, "." for the working directory).
+    ///   - listLocal: the names in a local directory (a path as typed, "~" expanded, "." for the working
+    ///     directory).
     public init(remoteWorkingDirectory: @escaping () -> String = { "/" },
                 listRemote: @escaping (_ directory: String) -> [Name]?,
                 listLocal: @escaping (_ directory: String) -> [Name]? = LocalNames.list) {
@@ -56,8 +55,8 @@ public final class ShellCompletion {
         let slash = line.current.lastIndex(of: "/")
         let typedDirectory = slash.map { String(line.current[...$0]) } ?? ""
         let prefix = slash.map { String(line.current[line.current.index(after: $0)...]) } ?? line.current
-        guard let names = side == .remote ? remoteNames(typedDirectory) : listLocal(typedDirectory.isEmpty ? "." : typedDirectory)
-        else { return .none }
+        let localDirectory = Shell.expandingTilde(typedDirectory.isEmpty ? "." : typedDirectory)
+        guard let names = side == .remote ? remoteNames(typedDirectory) : listLocal(localDirectory) else { return .none }
         let showHidden = prefix.hasPrefix(".")
         let matches = names.filter { $0.name.hasPrefix(prefix) && (showHidden || !$0.name.hasPrefix(".")) }
         return Self.completion(of: prefix, among: matches.sorted { $0.name < $1.name }, openQuote: line.openQuote)

@@ -32,11 +32,14 @@ struct ShellCompletionTests {
         #expect(shell.complete("mg") == Completion(insert: "et "))
         let l = shell.complete("l")
         #expect(l.insert == "")
-        #expect(l.candidates == ["ls", "lls", "lcd", "lpwd", "lmkdir", "lrm"])
+        #expect(l.candidates == ["ls", "lcd", "lpwd", "lls", "lmkdir", "lrm"])
         #expect(shell.complete("lm") == Completion(insert: "kdir "))
         #expect(shell.complete("xyz") == .none)
         #expect(shell.complete("").candidates == ShellCompletion.commands)
-        #expect(ShellCompletion.commands.contains("?") && ShellCompletion.commands.contains("quit"))
+        #expect(shell.complete("qu") == Completion(insert: "it "), "aliases complete too")
+        #expect(Set(ShellCompletion.commands) == Set(["ls", "dir", "cd", "pwd", "stat", "get", "mget", "put", "mput", "mkdir",
+                                                       "rmdir", "rm", "rename", "mv", "df", "lls", "lcd", "lpwd", "lmkdir",
+                                                       "lrm", "help", "?", "bye", "exit", "quit"]))
     }
 
     @Test("a unique remote name completes with a space, a directory with a slash")
@@ -126,6 +129,12 @@ struct ShellCompletionTests {
         #expect(shell.complete("lls \(local.path)/") == Completion(insert: "", candidates: ["link/", "target/"]))
         #expect(shell.complete("lls \(local.path)/.") == Completion(insert: "secret "))
         #expect(LocalNames.list(local.path + "/missing") == nil)
+        // "~" is the home directory, as lcd takes it.
+        var listed: [String] = []
+        let home = completion(FakeRemote(), local: { listed.append($0); return [] })
+        _ = home.complete("lcd ~/x")
+        _ = home.complete("lls x")
+        #expect(listed == [NSHomeDirectory() + "/", "."])
     }
 
     @Test("remote listings are cached until invalidate()")
