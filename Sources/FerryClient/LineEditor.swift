@@ -108,6 +108,11 @@ public final class LineEditor: LineInput, @unchecked Sendable {
     ]
 
     public func readLine(prompt text: String) -> LineRead {
+        readLine(prompt: text, recording: true)
+    }
+
+    /// Reads one line; `recording` false keeps it out of the history (the answer to a question).
+    public func readLine(prompt text: String, recording: Bool) -> LineRead {
         setPrompt(text)
         wake.drain() // a wake meant for an earlier line
         interrupted.store(false, ordering: .sequentiallyConsistent)
@@ -122,7 +127,7 @@ public final class LineEditor: LineInput, @unchecked Sendable {
         guard let line, count > 0 else { return .end }
         var command = String(cString: line)
         if command.hasSuffix("\n") { command.removeLast() }
-        record(command)
+        if recording { record(command) }
         return .line(command)
     }
 

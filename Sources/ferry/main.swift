@@ -293,7 +293,7 @@ extension Ferry {
             )
             let shell = Shell(session: connection.session, reconnect: connection.reconnect, input: input,
                               downloadDirectory: absolute(dir), progress: options.progress)
-            if let editor { shell.completeNames(in: editor) }
+            if let editor { shell.attach(editor) }
             let status = shell.run()
             if status != 0 { throw ExitCode(status) }
         }

@@ -1,10 +1,12 @@
 import FerryWire
+import Foundation
 
-/// Tab completion at the shell's prompt: names from the command table, the remote directories this
-/// session lists (cached until the shell changes something on the server), and local directories.
+/// The shell at a terminal with a ``LineEditor``: Tab completes names from the command table, the
+/// remote directories this session lists (cached until the shell changes something on the server)
+/// and local directories; answers to questions stay out of the history.
 extension Shell {
-    /// Makes Tab in `editor` complete this shell's commands and file names.
-    public func completeNames(in editor: LineEditor) {
+    /// Lets `editor`, this shell's input, complete names and ask questions.
+    public func attach(_ editor: LineEditor) {
         let completion = ShellCompletion(
             remoteWorkingDirectory: { [weak self] in self?.cwd ?? "/" },
             listRemote: { [weak self] directory in self?.remoteNames(in: directory) }
@@ -15,6 +17,10 @@ extension Shell {
             completion.invalidate()
         }
         editor.complete = completion.complete
+        confirm = { [weak editor] question in
+            guard case .line(let answer)? = editor?.readLine(prompt: question + " (y/n) ", recording: false) else { return false }
+            return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
+        }
     }
 
     /// The names in the remote directory `directory` ("/"-rooted), or nil when it cannot be listed.
