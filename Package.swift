@@ -27,7 +27,7 @@ let package = Package(
         ),
         // Declarations of the Linux calls Swift's Glibc module leaves out (syncfs, sync_file_range).
         .systemLibrary(name: "CLinux"),
-        // Frames, messages and error codes: pure Swift, no syscalls, no OpenSSL.
+        // Frames, messages, error codes and the INI syntax of both configuration files: pure Swift, no syscalls, no OpenSSL.
         .target(name: "FerryWire"),
         // Digests, HMAC, PBKDF2, random bytes and SCRAM-SHA-256 over libcrypto.
         .target(name: "FerryCrypto", dependencies: ["COpenSSL"]),

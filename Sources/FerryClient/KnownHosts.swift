@@ -13,9 +13,7 @@ public struct KnownHosts: Sendable {
 
     /// `$XDG_CONFIG_HOME/ferry/known_hosts`, else `~/.config/ferry/known_hosts`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
-            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.config"
-        return base + "/ferry/known_hosts"
+        XDGDirectory.config("known_hosts", environment: environment)
     }
 
     /// How a server is named in the file: `host:port`, with an IPv6 address in brackets.

@@ -42,9 +42,7 @@ public final class LocalDigests {
 
     /// `$XDG_CACHE_HOME/ferry/digests`, or `~/.cache/ferry/digests`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let base = environment["XDG_CACHE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
-            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.cache"
-        return base + "/ferry/digests"
+        XDGDirectory.cache("digests", environment: environment)
     }
 
     /// What is known of a file in this state.

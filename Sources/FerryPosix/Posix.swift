@@ -259,6 +259,24 @@ public enum Posix {
         }
     }
 
+    /// sendto(2) of one datagram; nil when the send buffer is full (the datagram is not sent).
+    public static func sendto(_ fd: Int32, from buffer: UnsafeRawBufferPointer, to address: UnsafePointer<sockaddr>,
+                              length: socklen_t) throws(PosixError) -> Int? {
+        try callNonBlocking("sendto") { Glibc.sendto(fd, buffer.baseAddress, buffer.count, 0, address, length) }
+    }
+
+    /// recvfrom(2) of one datagram with MSG_TRUNC: its whole length (more than `buffer.count` when the
+    /// rest was cut off) and its source in `source`; nil when none is waiting.
+    public static func recvfrom(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer,
+                                source: UnsafeMutablePointer<sockaddr_storage>) throws(PosixError) -> Int? {
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        return try source.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(PosixError) -> Int? in
+            try callNonBlocking("recvfrom") {
+                Glibc.recvfrom(fd, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC) | Int32(MSG_DONTWAIT), address, &length)
+            }
+        }
+    }
+
     public static func socketError(_ fd: Int32) throws(PosixError) -> Int32 {
         var value: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)

@@ -1,4 +1,5 @@
 import FerryCrypto
+import FerryWire
 import Foundation
 
 /// config.ini: the `[server]` section maps to ``ServerConfiguration``, each `[user.NAME]` section to a
@@ -52,6 +53,7 @@ public struct ConfigFile: Sendable {
         configuration.transferLog = reader.string("transfer_log").map { Self.absolute($0, base: base) }
         configuration.cacheDirectory = Self.absolute(reader.string("cache_dir") ?? ".ferry-cache", base: base)
         configuration.uploadResumeTimeout = try reader.duration("upload_resume_timeout") ?? configuration.uploadResumeTimeout
+        configuration.udpStatus = try reader.boolean("udp_status") ?? configuration.udpStatus
         try reader.rejectUnknown()
         configuration.tls = try Self.tls(ini.section("tls")?.values ?? [:], base: base, file: path)
         self.configuration = configuration
@@ -182,11 +184,8 @@ struct KeyReader {
 
     mutating func boolean(_ key: String) throws -> Bool? {
         guard let text = string(key) else { return nil }
-        switch text.lowercased() {
-        case "true", "yes", "1", "on": return true
-        case "false", "no", "0", "off": return false
-        default: throw invalid(key, "must be true or false")
-        }
+        guard let value = IniFile.boolean(text) else { throw invalid(key, "must be true or false") }
+        return value
     }
 
     mutating func base64(_ key: String, length: Int? = nil) throws -> [UInt8] {

@@ -37,6 +37,10 @@ public final class Server: Sendable {
     private let sharedRoot: ShareRoot
     private let userRoots: [String: ShareRoot]
     private let listener: ListeningSocket
+    /// The counts status probes report.
+    public let status: ServerStatus
+    /// Answers status probes beside the listener; nil with `udp_status = false` or when its port was taken.
+    private let statusResponder: StatusResponder?
     private let acceptQueue = DispatchQueue(label: "ferryd.accept")
     /// MD5s computed after a transfer was answered, one at a time, at low priority. Each waiting job
     /// holds a descriptor: past 16, later transfers of a file will ask again.
@@ -96,6 +100,7 @@ public final class Server: Sendable {
             if let warning = ServerKeyFiles.permissionWarning(privateKey: privateKey) { logger.warning("\(warning)") }
         }
         fingerprint = tls?.fingerprint
+        status = ServerStatus(protocols: [Hello.version(overTLS: tls != nil)], maxConnections: configuration.maxConnections)
         do {
             sharedRoot = try ShareRoot(path: configuration.root)
         } catch {
@@ -122,6 +127,18 @@ public final class Server: Sendable {
         } catch {
             throw ServerError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
+        statusResponder = configuration.udpStatus ? Self.statusResponder(beside: listener.localAddress, status: status, logger: logger) : nil
+    }
+
+    /// The status probe responder on the listener's address and port; nil, with a warning, when that UDP
+    /// port is taken: files are served all the same.
+    private static func statusResponder(beside address: SocketAddress, status: ServerStatus, logger: Logger) -> StatusResponder? {
+        do {
+            return try StatusResponder(address: address, status: status, logger: logger)
+        } catch {
+            logger.warning("not answering status probes: cannot bind udp \(address): \(error.reason)")
+            return nil
+        }
     }
 
     /// A secret derived from the users' own secret keys, so that an unknown name gets the same fake salt
@@ -138,6 +155,9 @@ public final class Server: Sendable {
 
     /// The address actually bound (its port is the real one when 0 was configured).
     public var localAddress: SocketAddress { listener.localAddress }
+
+    /// The UDP address status probes are answered on; nil when they are not.
+    public var statusAddress: SocketAddress? { statusResponder?.address }
 
     /// The root a user works in.
     func root(for user: UserRecord) -> ShareRoot { userRoots[user.name] ?? sharedRoot }
@@ -156,6 +176,10 @@ public final class Server: Sendable {
         source.resume()
         let security = fingerprint.map { "TLS 1.3, server key \($0)" } ?? "clear text (protocol 1, no TLS)"
         logger.info("listening on \(localAddress), serving \(configuration.root); \(security)")
+        if let statusResponder {
+            statusResponder.start()
+            logger.info("answering status probes on udp \(statusResponder.address)")
+        }
     }
 
     /// Adds the MD5 to the manifest of `file` on a background queue, one file at a time, if the file is
@@ -210,6 +234,7 @@ public final class Server: Sendable {
     /// Stops accepting, lets commands in flight finish within the configured grace, ends the rest,
     /// waits for every connection thread, and removes temporary files. Blocks until done.
     public func shutdown() {
+        status.stop()
         let handles = state.withLock { state -> [ConnectionHandle] in
             state.stopping = true
             state.source?.source.cancel()
@@ -225,6 +250,7 @@ public final class Server: Sendable {
             _ = sessions.wait(timeout: .now() + .seconds(5))
         }
         state.withLock { $0.expiry?.timer.cancel() }
+        statusResponder?.stop()
         for root in [sharedRoot] + Array(userRoots.values) {
             TemporaryFile.sweep(root: root.directory, keepPartials: configuration.uploadResumeTimeout)
         }
@@ -309,6 +335,7 @@ public final class Server: Sendable {
             evicted.terminate()
         }
         sessions.enter()
+        status.connectionOpened()
         let thread = Thread { [self] in
             Session.serve(server: self, handle: handle)
             socket.close()
@@ -318,6 +345,7 @@ public final class Server: Sendable {
                 state.perAddress[address, default: 1] -= 1
                 if state.perAddress[address] == 0 { state.perAddress[address] = nil }
             }
+            status.connectionClosed()
             sessions.leave()
         }
         thread.stackSize = Self.threadStackSize

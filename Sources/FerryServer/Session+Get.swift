@@ -94,6 +94,8 @@ extension Session {
         let wallClock = server.transferLog == nil ? "" : TransferLog.timestamp()
         var summary: TransferSummary?
         var result = "ok"
+        server.status.transferStarted()
+        defer { server.status.transferEnded() }
         defer {
             let elapsed = ContinuousClock.now - started
             let (seconds, attoseconds) = elapsed.components

@@ -66,6 +66,8 @@ final class Session {
             )), timeout: configuration.stallTimeout)
             guard let user = try authenticate() else { return close(started, reason: "not logged in") }
             self.user = user
+            server.status.sessionOpened()
+            defer { server.status.sessionClosed() }
             logger[metadataKey: "user"] = "\(user.name)"
             try serveCommands(root: server.root(for: user))
             close(started, reason: "bye")

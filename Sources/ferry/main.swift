@@ -12,26 +12,33 @@ struct Ferry: ParsableCommand {
         commandName: "ferry",
         abstract: "Fetch and send files to a ferryd server, verified chunk by chunk, resumed where they were cut.",
         version: FerryVersion.current,
-        subcommands: [List.self, Get.self, Put.self, Stat.self, MakeDirectory.self, Sum.self, ShellCommand.self]
+        subcommands: [List.self, Get.self, Put.self, Stat.self, MakeDirectory.self, Sum.self, ShellCommand.self, Ping.self]
     )
 }
 
-/// Options every command takes.
+/// Options every command takes. The server, user and trust they name are ranked against the config
+/// file and the environment by ``ResolvedHost``: the command line first, then the alias, `[defaults]`,
+/// FERRY_* variables and built-in defaults.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: .long, help: "Server host name or address.")
-    var host = "127.0.0.1"
+    @Option(name: .long, help: ArgumentHelp(
+        "Server: a host name, an address ([::1] for IPv6 with a port) or an alias from the config file (default: $FERRY_HOST, else 127.0.0.1).",
+        valueName: "[user@]host[:port]"))
+    var host: String?
 
-    @Option(name: .long, help: "Server port.")
-    var port = 8912
+    @Option(name: .long, help: "Server port (default: the alias's, else $FERRY_PORT, else 8912).")
+    var port: Int?
 
-    @Option(name: .long, help: "User name (default: $FERRY_USER, else your login name).")
+    @Option(name: .long, help: "User name (default: the alias's, else $FERRY_USER, else your login name).")
     var user: String?
+
+    @Option(name: .long, help: ArgumentHelp("Client configuration: host aliases and defaults (default: $XDG_CONFIG_HOME/ferry/config).", valueName: "file"))
+    var config: String?
 
     @Flag(name: [.short, .long], help: "No progress line or summary.")
     var quiet = false
 
-    @Option(name: .long, help: "Seconds to wait for the server before giving up.")
-    var timeout = 60.0
+    @Option(name: .long, help: "Seconds to wait for the server before giving up (default: 60).")
+    var timeout: Double?
 
     @Flag(name: .long, help: "Speak clear text (protocol 1) to a server with [tls] enabled = false. Only on loopback or a network you trust.")
     var noTLS = false
@@ -48,58 +55,51 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Verify the server's certificate chain and host name against these CA certificates (a PEM file, or 'system') instead of pinning its key.", valueName: "file|system"))
     var ca: String?
 
-    /// TLS with the trust the options choose, or clear text with --no-tls.
-    func security() -> ConnectionSecurity {
-        if noTLS {
-            if fingerprint != nil || ca != nil || strict || knownHosts != nil {
-                fail("--no-tls cannot go with --fingerprint, --ca, --strict or --known-hosts: without TLS there is no key to check")
-            }
-            return .clearText
+    /// The server, user and trust chosen by these options, the config file and the environment, or
+    /// exits 1 with one line saying what is wrong.
+    func resolved() -> ResolvedHost {
+        attempt { () throws(ClientError) in
+            let commandLine = HostSettings(
+                port: port, user: user, knownHosts: knownHosts, fingerprint: fingerprint, strict: strict ? true : nil,
+                ca: ca, tls: noTLS ? false : nil, timeout: timeout, quiet: quiet ? true : nil
+            )
+            return try ResolvedHost(target: host, commandLine: commandLine, config: try ClientConfig.load(path: config),
+                                    loginName: NSUserName())
         }
-        if let ca {
-            if fingerprint != nil { fail("--ca and --fingerprint are two ways to trust a server: give one") }
-            return .tls(.authorities(file: ca == "system" ? nil : ca))
-        }
-        if let fingerprint {
-            guard let key = KeyFingerprint(parsing: fingerprint) else {
-                fail("--fingerprint \(fingerprint): expected SHA256: and 43 base64 characters, as `ferryd fingerprint` prints")
-            }
-            return .tls(.fingerprint(key))
-        }
-        let file = KnownHosts(path: knownHosts ?? KnownHosts.defaultPath())
-        return .tls(.knownHosts(file, strict: strict, ask: { server, key in firstContact(server, key, file: file.path) }))
     }
 
     /// Connects and logs in, or prints why not and exits non-zero. The connection comes with a way to
     /// log in again (the shell's reconnect after the server's idle time-out) without asking twice.
     func open() throws -> (session: ClientSession, reconnect: () throws(ClientError) -> ClientSession) {
-        let environment = ProcessInfo.processInfo.environment
-        let name = user ?? environment["FERRY_USER"] ?? NSUserName()
-        let security = security()
-        let (host, port, timeout) = (host, port, Duration.milliseconds(Int64(timeout * 1000)))
+        let target = resolved()
+        let security = target.security(ask: { server, key, file in firstContact(server, key, file: file) })
+        let timeout = Duration.milliseconds(Int64(target.timeout * 1000))
         let session = attempt { () throws(ClientError) in
-            try ClientSession.connect(host: host, port: port, timeout: timeout, security: security)
+            try ClientSession.connect(host: target.address, port: target.port, timeout: timeout, security: security)
         }
-        guard let password = environment["FERRY_PASSWORD"] ?? promptForPassword(name) else {
+        guard let password = ProcessInfo.processInfo.environment["FERRY_PASSWORD"] ?? promptForPassword(target) else {
             fail("no password: set FERRY_PASSWORD or run ferry from a terminal")
         }
         let prepare = { (session: ClientSession) throws(ClientError) -> ClientSession in
-            try session.login(user: name, password: password)
+            try session.login(user: target.user, password: password)
             session.notices = { Terminal.write("ferry: \($0)\n", to: Terminal.standardError) }
             session.localDigests = LocalDigests(path: LocalDigests.defaultPath())
             return session
         }
         _ = attempt { () throws(ClientError) in try prepare(session) }
         return (session, { () throws(ClientError) -> ClientSession in
-            try prepare(try ClientSession.connect(host: host, port: port, timeout: timeout, security: security))
+            try prepare(try ClientSession.connect(host: target.address, port: target.port, timeout: timeout, security: security))
         })
     }
 
-    var progress: (any TransferProgress)? { quiet ? nil : ProgressLine() }
+    var progress: (any TransferProgress)? { resolved().quiet ? nil : ProgressLine() }
 
-    private func promptForPassword(_ name: String) -> String? {
+    /// The download directory: `given` (--dir), else the config's `dir`, else ./downloads.
+    func downloadDirectory(_ given: String?) -> String { given ?? resolved().dir ?? "downloads" }
+
+    private func promptForPassword(_ target: ResolvedHost) -> String? {
         guard Terminal.isTerminal(Terminal.standardInput) else { return nil }
-        return Terminal.readSecret(prompt: "\(name)@\(host)'s password: ")
+        return Terminal.readSecret(prompt: "\(target.user)@\(target.address)'s password: ")
     }
 }
 
@@ -197,13 +197,13 @@ extension Ferry {
         @OptionGroup var options: ConnectionOptions
         @Argument(help: ArgumentHelp("Remote files (directories with -r), then optionally a local file, directory or -.", valueName: "remote... [local]"))
         var paths: [String]
-        @Option(name: .long, help: "Download directory when no local path is given.")
-        var dir = "downloads"
+        @Option(name: .long, help: "Download directory when no local path is given (default: the config's dir, else downloads).")
+        var dir: String?
         @Flag(name: .shortAndLong, help: "Download directories and everything in them, pipelined over one connection.")
         var recursive = false
         @OptionGroup var transfer: TransferFlags
 
-        func run() throws { try runOnce(["get"] + (recursive ? ["-r"] : []) + transfer.words + ["--"] + paths, options, downloads: dir) }
+        func run() throws { try runOnce(["get"] + (recursive ? ["-r"] : []) + transfer.words + ["--"] + paths, options, downloads: options.downloadDirectory(dir)) }
     }
 
     struct Put: ParsableCommand {
@@ -271,8 +271,8 @@ extension Ferry {
     struct ShellCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "shell", abstract: "Interactive prompt (the default).")
         @OptionGroup var options: ConnectionOptions
-        @Option(name: .long, help: "Download directory for get without a local path, until lcd names another.")
-        var dir = "downloads"
+        @Option(name: .long, help: "Download directory for get without a local path, until lcd names another (default: the config's dir, else downloads).")
+        var dir: String?
         @Option(name: .customShort("b"), help: ArgumentHelp("Read the commands from this file, as sftp -b: the first failure stops the run with status 1 (unless the line starts with -).", valueName: "file"))
         var batch: String?
 
@@ -292,7 +292,7 @@ extension Ferry {
                 interactive: batchFile == nil && Terminal.isTerminal(Terminal.standardInput)
             )
             let shell = Shell(session: connection.session, reconnect: connection.reconnect, input: input,
-                              downloadDirectory: absolute(dir), progress: options.progress)
+                              downloadDirectory: absolute(options.downloadDirectory(dir)), progress: options.progress)
             if let editor { shell.attach(editor) }
             let status = shell.run()
             if status != 0 { throw ExitCode(status) }
@@ -322,12 +322,47 @@ func absolute(_ path: String) -> String {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
 }
 
+extension Ferry {
+    /// `ferry ping`: the server's status over UDP, no login and no TLS (docs/PROTOCOL.md section 11).
+    struct Ping: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ask the server for its status over UDP, as ping does: round trip, version, uptime, sessions, transfers."
+        )
+        @Option(name: .long, help: "Server host name or address.")
+        var host = "127.0.0.1"
+        @Option(name: .long, help: "Server port (the UDP port is the TCP port's number).")
+        var port = 8912
+        @Option(name: .customShort("c"), help: ArgumentHelp("Probes to send.", valueName: "count"))
+        var count = 4
+        @Option(name: .customShort("i"), help: ArgumentHelp("Seconds between probes (at least 0.2).", valueName: "seconds"))
+        var interval = 1.0
+        @Option(name: .long, help: ArgumentHelp("Seconds to wait for each reply.", valueName: "seconds"))
+        var timeout = 1.0
+
+        func validate() throws {
+            guard count >= 1 else { throw ValidationError("-c must be at least 1") }
+            guard interval >= 0.2, interval <= 3600 else { throw ValidationError("-i must be from 0.2 to 3600 seconds") }
+            guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be more than 0 and at most 3600 seconds") }
+        }
+
+        func run() throws {
+            let client = attempt("ping \(host)") { () throws(ClientError) in try StatusProbeClient(host: host, port: port) }
+            let ping = FerryClient.Ping(count: count, interval: .milliseconds(Int64(interval * 1000)), timeout: .milliseconds(Int64(timeout * 1000)))
+            let statistics = attempt("ping \(host)") { () throws(ClientError) in
+                try ping.run(client) { Terminal.write($0 + "\n", to: Terminal.standardOutput) }
+            }
+            if statistics.received == 0 { throw ExitCode.failure }
+        }
+    }
+}
+
 /// `ferry [--host H] [--port P] [--user U] COMMAND …` puts connection options before the command, as
 /// ssh and sftp do; ArgumentParser wants a subcommand's options after its name, so move them there.
-/// With no command at all, `ferry [options]` opens the shell.
+/// With no command at all, `ferry [options]` opens the shell; `ferry [options] [USER@]HOST[:PORT]
+/// [options]` opens it there, as `sftp user@host` does.
 func commandFirst(_ arguments: [String]) -> [String] {
-    let commands: Set = ["ls", "get", "put", "stat", "mkdir", "sum", "shell", "help"]
-    let takesValue: Set = ["--host", "--port", "--user", "--timeout", "--dir", "--known-hosts", "--fingerprint", "--ca", "-b"]
+    let commands = Set(Ferry.configuration.subcommands.map { $0._commandName } + ["help"])
+    let takesValue: Set = ["--host", "--port", "--user", "--timeout", "--dir", "--known-hosts", "--fingerprint", "--ca", "--config", "-b"]
     var leading: [String] = []
     var index = 0
     while index < arguments.count {
@@ -335,7 +370,9 @@ func commandFirst(_ arguments: [String]) -> [String] {
         if commands.contains(argument) {
             return [argument] + leading + arguments[(index + 1)...]
         }
-        guard argument.hasPrefix("-"), argument != "--" else { return arguments }
+        guard argument.hasPrefix("-"), argument != "--" else {
+            return argument == "--" ? arguments : shell(at: argument, options: leading + arguments[(index + 1)...])
+        }
         if ["-h", "--help", "--version"].contains(argument) { return arguments }
         leading.append(argument)
         if takesValue.contains(argument), index + 1 < arguments.count {
@@ -345,6 +382,14 @@ func commandFirst(_ arguments: [String]) -> [String] {
         index += 1
     }
     return ["shell"] + leading
+}
+
+/// `ferry [USER@]HOST[:PORT]`: the shell, with the first word that is not a command as its `--host`.
+func shell(at target: String, options: [String]) -> [String] {
+    if options.contains(where: { $0 == "--host" || $0.hasPrefix("--host=") }) {
+        fail("\(target) and --host both name the server: give one")
+    }
+    return ["shell", "--host", target] + options
 }
 
 Ferry.main(commandFirst(Array(CommandLine.arguments.dropFirst())))

@@ -36,7 +36,9 @@ import Testing
         // the user's own is never touched, and a port reused by another test's server meets no old key.
         let configHome = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-config-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: configHome) }
+        // The server, port and user of the developer's own shell must not steer the tests either.
         process.environment = ProcessInfo.processInfo.environment
+            .filter { !["FERRY_HOST", "FERRY_PORT", "FERRY_USER"].contains($0.key) }
             .merging(["XDG_CONFIG_HOME": configHome.path]) { $1 }
             .merging(environment) { $1 }
         if let directory { process.currentDirectoryURL = directory }

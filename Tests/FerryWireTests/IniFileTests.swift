@@ -1,4 +1,4 @@
-import FerryServer
+import FerryWire
 import Testing
 
 @Suite("IniFile")
@@ -148,5 +148,27 @@ struct IniFileTests {
         #expect(ini.sections.map(\.name) == ["a", "b"])
         #expect(ini.section("a")?.values == ["k": "3"])
         #expect(ini.section("b")?.values == ["x": "1"])
+    }
+}
+
+@Suite("IniFile lines")
+struct IniFileLineTests {
+    @Test("sections and keys remember their lines, for messages about them")
+    func lines() throws {
+        let ini = try IniFile(parsing: "# top\n[a]\nk = 1\n\nj = 2\n[b]\r\nx = 1\r\nx = 2\n")
+        let a = try #require(ini.section("a"))
+        #expect(a.line == 2)
+        #expect(a.keyLines == ["k": 3, "j": 5])
+        #expect(a.keysInFileOrder == ["k", "j"])
+        let b = try #require(ini.section("b"))
+        #expect(b.line == 6)
+        #expect(b.keyLines == ["x": 8], "the line of the duplicate that wins")
+    }
+
+    @Test("booleans as both configuration files spell them")
+    func booleans() {
+        for yes in ["true", "Yes", "ON", "1"] { #expect(IniFile.boolean(yes) == true) }
+        for no in ["false", "no", "Off", "0"] { #expect(IniFile.boolean(no) == false) }
+        for neither in ["", "maybe", "2", "y"] { #expect(IniFile.boolean(neither) == nil) }
     }
 }

@@ -1,10 +1,18 @@
-/// A minimal INI reader: `[section]` headers, `key = value` lines, `#` and `;` comments on their own line.
-/// Keys are case-sensitive; a later duplicate wins. Values are trimmed; quotes are not special.
+/// A minimal INI reader, for ferryd's config.ini and the client's config: `[section]` headers,
+/// `key = value` lines, `#` and `;` comments on their own line. Keys are case-sensitive; a later
+/// duplicate wins. Values are trimmed; quotes are not special.
 public struct IniFile: Sendable {
     /// One `[section]` and its keys.
     public struct Section: Sendable {
         public let name: String
         public var values: [String: String]
+        /// The line of the `[name]` header, counting from 1.
+        public let line: Int
+        /// The line each key was (last) set on, for messages about it.
+        public var keyLines: [String: Int] = [:]
+
+        /// The keys in the order of their lines.
+        public var keysInFileOrder: [String] { values.keys.sorted { keyLines[$0, default: 0] < keyLines[$1, default: 0] } }
     }
 
     public private(set) var sections: [Section] = []
@@ -26,7 +34,7 @@ public struct IniFile: Sendable {
                 guard line.hasSuffix("]"), line.count > 2 else {
                     throw ParseError(line: number, reason: "section header must look like [name]")
                 }
-                sections.append(Section(name: String(line.dropFirst().dropLast()).trimmingWhitespace(), values: [:]))
+                sections.append(Section(name: String(line.dropFirst().dropLast()).trimmingWhitespace(), values: [:], line: number))
                 continue
             }
             guard let equals = line.firstIndex(of: "=") else {
@@ -39,12 +47,23 @@ public struct IniFile: Sendable {
             let value = line[line.index(after: equals)...].trimmingWhitespace()
             guard !key.isEmpty else { throw ParseError(line: number, reason: "empty key") }
             sections[sections.count - 1].values[key] = value
+            sections[sections.count - 1].keyLines[key] = number
         }
     }
 
     /// Lines split at "\n", "\r\n" or "\r", so a file written on Windows reads the same.
     static func lines(_ text: String) -> [Substring] {
         text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+    }
+
+    /// A yes-or-no value as both configuration files spell it: true, yes, on or 1; false, no, off or 0
+    /// (in any case). Nil for anything else.
+    public static func boolean(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "true", "yes", "1", "on": true
+        case "false", "no", "0", "off": false
+        default: nil
+        }
     }
 
     /// The first section with this name.
