@@ -18,6 +18,13 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        // libedit (BSD editline), the line editor OpenSSH's sftp uses, with static inline wrappers for
+        // its variadic el_set, el_get and history.
+        .systemLibrary(
+            name: "CEdit",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
         // Declarations of the Linux calls Swift's Glibc module leaves out (syncfs, sync_file_range, renameat2).
         .systemLibrary(name: "CLinux"),
         // Frames, messages, error codes and the INI syntax of both configuration files: pure Swift, no syscalls, no OpenSSL.
@@ -39,7 +46,7 @@ let package = Package(
         ),
         .target(
             name: "FerryClient",
-            dependencies: ["FerryWire", "FerryCrypto", "FerryPosix", "FerryTransport", "FerryTLS"]
+            dependencies: ["CEdit", "FerryWire", "FerryCrypto", "FerryPosix", "FerryTransport", "FerryTLS"]
         ),
         .executableTarget(
             name: "ferryd",

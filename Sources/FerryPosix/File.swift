@@ -47,6 +47,12 @@ public enum File {
         Descriptor(try Posix.openat(AT_FDCWD, path, flags: O_WRONLY | O_NOCTTY))
     }
 
+    /// Opens a file by path for reading and writing at any offset (following symlinks: the path is the
+    /// local user's own); `create` makes it, with `mode`, if missing.
+    public static func openForUpdate(path: String, create: Bool, mode: mode_t = 0o600) throws(PosixError) -> Descriptor {
+        Descriptor(try Posix.openat(AT_FDCWD, path, flags: O_RDWR | (create ? O_CREAT : 0), mode: mode))
+    }
+
     /// Opens a file by path for reading (following symlinks: the path is the local user's own).
     public static func openForReading(path: String) throws(PosixError) -> Descriptor {
         Descriptor(try Posix.openat(AT_FDCWD, path, flags: O_RDONLY | O_NONBLOCK))
@@ -153,6 +159,11 @@ public enum File {
         try Posix.tryLock(file.rawValue)
     }
 
+    /// An exclusive advisory lock (flock), waiting for it; held until the descriptor is closed.
+    public static func lock(_ file: Descriptor) throws(PosixError) {
+        try Posix.lock(file.rawValue)
+    }
+
     /// The value of extended attribute `name`, nil when the file has none (or its file system keeps
     /// none). Values longer than `maximumLength` are treated as absent.
     public static func attribute(_ file: Descriptor, _ name: String, maximumLength: Int = 4096) -> [UInt8]? {
@@ -250,6 +261,16 @@ public enum File {
     /// Creates a directory by path (absolute, or relative to the working directory).
     public static func makeDirectory(path: String, mode: mode_t = 0o755) throws(PosixError) {
         try Posix.mkdirat(AT_FDCWD, path, mode: mode)
+    }
+
+    /// Creates a directory by path and any missing parents, each with `mode`; one that exists is left
+    /// as it is (as `mkdir -p`).
+    public static func makeDirectories(path: String, mode: mode_t = 0o755) throws(PosixError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            do { try makeDirectory(path: prefix, mode: mode) } catch where error.code == EEXIST {}
+        }
     }
 
     /// Bytes an unprivileged user may still write on the file system holding `directory`.

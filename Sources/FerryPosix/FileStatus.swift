@@ -52,9 +52,10 @@ public struct FileStatus: Sendable, Equatable {
         FileStatus(try Posix.fstatat(AT_FDCWD, path, followSymlinks: true))
     }
 
-    /// The status of `name` inside the directory `directory`, not following a final symlink.
-    public static func of(_ name: String, in directory: Descriptor) throws(PosixError) -> FileStatus {
-        FileStatus(try Posix.fstatat(directory.rawValue, name, followSymlinks: false))
+    /// The status of `name` inside the directory `directory`; a final symlink is followed only when
+    /// `followingSymlinks` is set.
+    public static func of(_ name: String, in directory: Descriptor, followingSymlinks: Bool = false) throws(PosixError) -> FileStatus {
+        FileStatus(try Posix.fstatat(directory.rawValue, name, followSymlinks: followingSymlinks))
     }
 }
 

@@ -80,6 +80,11 @@ public enum Posix {
         try callNonBlocking("flock") { ferry_flock(fd, Int32(LOCK_EX | LOCK_NB)) } != nil
     }
 
+    /// flock(LOCK_EX): waits until no other open file description holds the lock.
+    public static func lock(_ fd: Int32) throws(PosixError) {
+        _ = try call("flock") { ferry_flock(fd, Int32(LOCK_EX)) }
+    }
+
     /// fgetxattr(2) into `buffer`: the value's length, or nil when the file has no such attribute or
     /// the file system keeps none.
     public static func getAttribute(_ fd: Int32, _ name: String, into buffer: UnsafeMutableRawBufferPointer) throws(PosixError) -> Int? {
@@ -108,6 +113,24 @@ public enum Posix {
         var pfd = pollfd(fd: fd, events: events, revents: 0)
         let ready = try call("poll") { Glibc.poll(&pfd, 1, timeoutMilliseconds) }
         return ready == 0 ? 0 : pfd.revents
+    }
+
+    /// poll(2) on several descriptors for input: for each, whether it is readable (or at its end, or
+    /// failed, so that a read returns at once). All false when `timeoutMilliseconds` passes first; -1 waits.
+    public static func pollReadable(_ fds: [Int32], timeoutMilliseconds: Int32) throws(PosixError) -> [Bool] {
+        var set = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        let count = nfds_t(set.count)
+        _ = try call("poll") { Glibc.poll(&set, count, timeoutMilliseconds) }
+        return set.map { $0.revents & Int16(POLLIN | POLLHUP | POLLERR | POLLNVAL) != 0 }
+    }
+
+    /// pipe(2), both ends close-on-exec.
+    public static func pipe() throws(PosixError) -> (read: Int32, write: Int32) {
+        var ends: [Int32] = [-1, -1]
+        _ = try call("pipe") { Glibc.pipe(&ends) }
+        _ = Glibc.fcntl(ends[0], F_SETFD, FD_CLOEXEC)
+        _ = Glibc.fcntl(ends[1], F_SETFD, FD_CLOEXEC)
+        return (ends[0], ends[1])
     }
 
     public static func fcntlSetNonBlocking(_ fd: Int32) throws(PosixError) {
@@ -155,6 +178,21 @@ public enum Posix {
     }
 
     public static func isatty(_ fd: Int32) -> Bool { Glibc.isatty(fd) == 1 }
+
+    // MARK: terminals
+
+    /// tcgetattr(3): the settings of the terminal on `fd` (ENOTTY when it is not one).
+    public static func terminalAttributes(_ fd: Int32) throws(PosixError) -> termios {
+        var settings = termios()
+        _ = try call("tcgetattr") { Glibc.tcgetattr(fd, &settings) }
+        return settings
+    }
+
+    /// tcsetattr(3) with TCSANOW: the settings take effect at once.
+    public static func setTerminalAttributes(_ fd: Int32, _ settings: termios) throws(PosixError) {
+        var settings = settings
+        _ = try call("tcsetattr") { Glibc.tcsetattr(fd, TCSANOW, &settings) }
+    }
 
     // MARK: paths relative to a directory descriptor
 

@@ -4,6 +4,7 @@ import FerryPosix
 import FerryTLS
 import FerryWire
 import Foundation
+import Synchronization
 
 /// `ferry`: the Ferry client, one command at a time or as an interactive shell.
 struct Ferry: ParsableCommand {
@@ -164,6 +165,9 @@ func fail(_ message: String) -> Never {
     Glibc.exit(1)
 }
 
+/// The shell's line editor, if it has one, so that a signal that ends ferry mid-line puts the terminal back.
+let lineEditor = Mutex<LineEditor?>(nil)
+
 /// Removes the hidden files of downloads in progress when interrupted, then exits as a shell expects.
 func installInterruptCleanup() {
     Posix.ignoreSIGPIPE()
@@ -171,6 +175,7 @@ func installInterruptCleanup() {
         // In the shell Ctrl-C cancels the line or the transfer; elsewhere it ends ferry.
         if signal == SIGINT && Interrupts.deliver() { return }
         Terminal.restoreEcho()
+        lineEditor.withLock { $0?.restoreTerminal() }
         PartialFiles.removeAll()
         Terminal.write("\n", to: Terminal.standardError)
         Signals.exitImmediately(128 + signal)
@@ -334,13 +339,18 @@ extension Ferry {
             if let batch {
                 do { batchFile = try File.openForReading(path: batch) } catch { fail("\(batch): \(error.reason)") }
             }
-            let input = PlainLineInput(
+            let connection = try options.open()
+            // On a terminal the line editor (history, Tab completion), else plain lines.
+            let onTerminal = batchFile == nil && Terminal.isTerminal(Terminal.standardInput) && Terminal.isTerminal(Terminal.standardOutput)
+            let editor = onTerminal ? LineEditor(historyFile: HistoryFile(path: HistoryFile.defaultPath())) : nil
+            lineEditor.withLock { $0 = editor }
+            let input: any LineInput = editor ?? PlainLineInput(
                 descriptor: batchFile?.rawValue ?? Terminal.standardInput,
                 interactive: batchFile == nil && Terminal.isTerminal(Terminal.standardInput)
             )
-            let connection = try options.open()
             let shell = Shell(session: connection.session, reconnect: connection.reconnect, input: input,
                               downloadDirectory: absolute(options.downloadDirectory(dir)), progress: options.progress)
+            if let editor { shell.attach(editor) }
             let status = shell.run()
             if status != 0 { throw ExitCode(status) }
         }
