@@ -130,6 +130,33 @@ import Testing
         #expect(!terminal.isRaw)
     }
 
+    @Test func ctrlCDuringATransferStopsItKeepsThePartAndTheShellGoesOn() throws {
+        // Big enough (sparse, so cheap to make) that the get is still running when Ctrl-C comes.
+        #expect(FileManager.default.createFile(atPath: server.url("big.bin").path, contents: nil))
+        let handle = try FileHandle(forWritingTo: server.url("big.bin"))
+        try handle.truncate(atOffset: 8 << 30)
+        try handle.close()
+        let terminal = try shell()
+        terminal.send("get big.bin\r")
+        let partial = downloads.appendingPathComponent(".big.bin.ferrypart").path
+        // A chunk is verified once its slot in the record (after the 64-byte header) is filled in.
+        try terminal.waitUntil("a chunk verified", timeout: .seconds(30)) {
+            guard let record = FileManager.default.contents(atPath: partial + ".chunks"), record.count > 64 else { return false }
+            return record.dropFirst(64).contains { $0 != 0 }
+        }
+        terminal.send(Self.ctrlC)
+        try terminal.waitFor("get big.bin: interrupted; what was verified is kept", timeout: .seconds(10))
+        try prompt(terminal)
+        #expect(FileManager.default.fileExists(atPath: partial), "the verified part stays for a resume")
+        #expect(!FileManager.default.fileExists(atPath: downloads.appendingPathComponent("big.bin").path))
+        // The shell logs in again by itself and goes on.
+        terminal.send("pwd\r")
+        try terminal.waitFor("Remote working directory: /\n", timeout: .seconds(10))
+        try prompt(terminal)
+        terminal.send(Self.ctrlD)
+        #expect(try terminal.waitForExit() == 0)
+    }
+
     @Test func ctrlDLeavesWithStatusZeroAndTheTerminalRestored() throws {
         let terminal = try shell()
         terminal.send(Self.ctrlD)
