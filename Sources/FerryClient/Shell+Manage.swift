@@ -20,7 +20,7 @@ extension Shell {
             if recursive && !arguments.has("f"),
                (try? remote({ session throws(ClientError) in try session.stat(RemotePath.wire(path)) }))?.kind == .directory,
                !confirm("rm: remove \(path) and everything in it?") {
-                throw ClientError("rm \(label): not removed (confirm on a terminal, or give -f)")
+                throw ClientError("rm \(label): not removed" + (input.isInteractive ? "" : " (-r asks first; give -f where no one can answer)"))
             }
             let removed: Removed
             do {
@@ -30,7 +30,7 @@ extension Shell {
             }
             onRemoteChange()
             if input.isInteractive && recursive {
-                print("removed \(path): \(removed.files) files, \(removed.directories) directories, \(ByteFormat.size(removed.bytes))")
+                print("removed \(path): \(Self.count(removed.files, "file")), \(Self.count(removed.directories, "directory", "directories")), \(ByteFormat.size(removed.bytes))")
             }
         }
     }
@@ -52,6 +52,10 @@ extension Shell {
             throw ClientError(command: "rename", "\(old) \(new)", error)
         }
         onRemoteChange()
+    }
+
+    static func count(_ number: UInt64, _ one: String, _ many: String? = nil) -> String {
+        "\(number) " + (number == 1 ? one : many ?? one + "s")
     }
 
     func diskUsage() throws(ClientError) {

@@ -201,6 +201,7 @@ public final class Shell {
             guard interrupted.isSet else { throw error }
             progress?.abandon()
             session.close()
+            current = nil  // the next command logs in again, without calling it the server's doing
             throw ClientError("interrupted; what was verified is kept: the same command resumes it")
         }
     }

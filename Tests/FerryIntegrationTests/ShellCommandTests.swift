@@ -141,6 +141,44 @@ import Testing
         #expect(shell.stdout.contains("Remote working directory: /docs"))
     }
 
+    @Test func fileManagementFromTheCommandLineAndTheShell() throws {
+        // rm -r asks first; where no one can answer it needs -f, and nothing is removed meanwhile.
+        let asked = try ferry(["rm", "-r", "docs"])
+        #expect(asked.status == 1)
+        #expect(asked.stderr == "ferry: rm docs: not removed (-r asks first; give -f where no one can answer)\n")
+        #expect(FileManager.default.fileExists(atPath: server.url("docs/a.txt").path))
+
+        let shell = try ferry([], input: "cd docs\nrm *.txt\nls\nmkdir -p x/y\nmv notes.md x/y\nrename x/y/notes.md x/n.md\nrmdir x/y\ndf\n")
+        #expect(shell.status == 0, "stderr: \(shell.stderr)")
+        #expect(try server.names(in: "docs") == ["x"])
+        #expect(try server.names(in: "docs/x") == ["n.md"])
+        #expect(shell.stdout.contains("quota used: "))
+
+        // Renaming over an existing name is refused unless -f, in one line naming both.
+        try Data("other".utf8).write(to: server.url("other.txt"))
+        let over = try ferry(["mv", "hello.txt", "other.txt"])
+        #expect(over.status == 1)
+        #expect(over.stderr == "ferry: rename hello.txt other.txt: other.txt exists already (-f replaces it)\n")
+        #expect(try ferry(["mv", "-f", "hello.txt", "other.txt"]).status == 0)
+        #expect(try String(contentsOf: server.url("other.txt"), encoding: .utf8) == "hello\n")
+
+        #expect(try ferry(["rm", "-rf", "docs"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: server.url("docs").path))
+        let missing = try ferry(["rmdir", "docs"])
+        #expect(missing.stderr == "ferry: rmdir docs: no such file or directory on the server\n")
+    }
+
+    @Test func aReadOnlyUserIsRefusedInOneLineAndNothingChanges() throws {
+        let result = try CommandLineTests.run(
+            "ferry", ["--port", "\(server.port)", "--user", "reader"] + server.clientArguments + ["rm", "hello.txt"],
+            environment: ["FERRY_PASSWORD": TestServer.password], in: local.url)
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("ferry: rm hello.txt: "))
+        #expect(result.stderr.contains("read-only"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(FileManager.default.fileExists(atPath: server.url("hello.txt").path))
+    }
+
     @Test func batchFilesStopAtTheFirstFailure() throws {
         let batch = local.file("commands")
         try Data("pwd\nget missing.txt\nls\n".utf8).write(to: batch)
