@@ -9,9 +9,12 @@ public struct TransferOptions: Sendable {
     public var resume = true
     /// Check the whole file's MD5 too, besides every chunk's SHA-256 and the content hash.
     public var md5 = false
-    public init(resume: Bool = true, md5: Bool = false) {
+    /// Bytes per second the file data may move at, at most (`--limit-rate`); nil for no limit.
+    public var limitRate: UInt64?
+    public init(resume: Bool = true, md5: Bool = false, limitRate: UInt64? = nil) {
         self.resume = resume
         self.md5 = md5
+        self.limitRate = limitRate
     }
 }
 

@@ -1,4 +1,5 @@
 import FerryCrypto
+import FerryTransport
 import Foundation
 
 /// config.ini: the `[server]` section maps to ``ServerConfiguration``, each `[user.NAME]` section to a
@@ -52,6 +53,7 @@ public struct ConfigFile: Sendable {
         configuration.transferLog = reader.string("transfer_log").map { Self.absolute($0, base: base) }
         configuration.cacheDirectory = Self.absolute(reader.string("cache_dir") ?? ".ferry-cache", base: base)
         configuration.uploadResumeTimeout = try reader.duration("upload_resume_timeout") ?? configuration.uploadResumeTimeout
+        configuration.maxRate = try reader.byteRate("max_rate")
         try reader.rejectUnknown()
         configuration.tls = try Self.tls(ini.section("tls")?.values ?? [:], base: base, file: path)
         self.configuration = configuration
@@ -106,8 +108,9 @@ public struct ConfigFile: Sendable {
         let readOnly = try reader.boolean("read_only") ?? false
         let root = reader.string("root").map { absolute($0, base: base) }
         let quota = try reader.byteCount("quota")
+        let rateLimit = try reader.byteRate("rate_limit")
         try reader.rejectUnknown()
-        return UserRecord(name: name, credentials: credentials, readOnly: readOnly, root: root, quota: quota)
+        return UserRecord(name: name, credentials: credentials, readOnly: readOnly, root: root, quota: quota, rateLimit: rateLimit)
     }
 
     /// The lines of a `[user.NAME]` section for these credentials.
@@ -121,6 +124,7 @@ public struct ConfigFile: Sendable {
         ]
         if let root = user.root { lines.append("root = \(root)") }
         if let quota = user.quota { lines.append("quota = \(quota)") }
+        if let rateLimit = user.rateLimit { lines.append("rate_limit = \(rateLimit)") }
         return lines
     }
 
@@ -166,18 +170,16 @@ struct KeyReader {
     /// A size in bytes: a whole number, optionally followed by K, M, G or T (powers of 1024).
     mutating func byteCount(_ key: String) throws -> UInt64? {
         guard let text = string(key) else { return nil }
-        let multipliers: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
-        var digits = Substring(text)
-        var multiplier: UInt64 = 1
-        if let last = digits.last?.uppercased().first, let factor = multipliers[last] {
-            multiplier = factor
-            digits = digits.dropLast()
-        }
-        guard let value = UInt64(digits), case let (bytes, overflow) = value.multipliedReportingOverflow(by: multiplier),
-              !overflow, bytes <= UInt64(Int64.max) else {
+        guard let bytes = ByteCount.parse(text) else {
             throw invalid(key, "must be a number of bytes, optionally with K, M, G or T (such as 10G)")
         }
         return bytes
+    }
+
+    /// A rate in bytes per second, written as ``byteCount(_:)``; 0 (or no key) is no limit: nil.
+    mutating func byteRate(_ key: String) throws -> UInt64? {
+        guard let rate = try byteCount(key) else { return nil }
+        return rate == 0 ? nil : rate
     }
 
     mutating func boolean(_ key: String) throws -> Bool? {

@@ -24,6 +24,7 @@ public final class Server: Sendable {
     let digests = DigestCache()
     let manifests: ManifestStore
     let quotas = QuotaLedger()
+    let bandwidth = BandwidthLimits()
     let loginGuard: LoginGuard
     let transferLog: TransferLog?
     /// The TLS context every connection is served through (protocol 2), nil for clear text (protocol 1).

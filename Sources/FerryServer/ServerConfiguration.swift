@@ -52,6 +52,9 @@ public struct ServerConfiguration: Sendable {
     public var cacheDirectory: String?
     /// How long the verified chunks of an interrupted upload are kept for it to resume.
     public var uploadResumeTimeout: Duration = .seconds(86_400)
+    /// Bytes per second of file data that all sessions together may move, both ways; nil for no
+    /// limit. Each user's own `rate_limit` applies as well.
+    public var maxRate: UInt64?
 
     public init(root: String) { self.root = root }
 }

@@ -133,6 +133,10 @@ final class Session {
                 }
             }
             guard handle.beginCommand() else { return }
+            if let user {
+                // The limits as configured now, for whatever bodies this command moves.
+                channel.throttle = server.bandwidth.throttle(for: server.users[user.name] ?? user, maxRate: configuration.maxRate)
+            }
             do {
                 switch message {
                 case .list(let request): try list(request, root: root)

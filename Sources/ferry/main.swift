@@ -132,8 +132,13 @@ struct TransferFlags: ParsableArguments {
     @Flag(name: .long, help: "Check the whole file's MD5 as well (slower; SHA-256 of every chunk is always checked).")
     var md5 = false
 
+    @Option(name: .long, help: ArgumentHelp("Move file data at most this many bytes per second; K, M and G mean 1024, 1024² and 1024³ (as curl's --limit-rate).", valueName: "rate"))
+    var limitRate: String?
+
     /// The same choices as shell options.
-    var words: [String] { (noResume ? ["--no-resume"] : []) + (md5 ? ["--md5"] : []) }
+    var words: [String] {
+        (noResume ? ["--no-resume"] : []) + (md5 ? ["--md5"] : []) + (limitRate.map { ["--limit-rate", $0] } ?? [])
+    }
 }
 
 /// Runs a client operation; on failure prints one line, "ferry: what: why", and exits 1.
@@ -317,7 +322,7 @@ func absolute(_ path: String) -> String {
 /// With no command at all, `ferry [options]` opens the shell.
 func commandFirst(_ arguments: [String]) -> [String] {
     let commands: Set = ["ls", "get", "put", "stat", "mkdir", "sum", "shell", "help"]
-    let takesValue: Set = ["--host", "--port", "--user", "--timeout", "--dir", "--known-hosts", "--fingerprint", "--ca", "-b"]
+    let takesValue: Set = ["--host", "--port", "--user", "--timeout", "--dir", "--known-hosts", "--fingerprint", "--ca", "-b", "--limit-rate"]
     var leading: [String] = []
     var index = 0
     while index < arguments.count {

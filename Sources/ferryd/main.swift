@@ -99,7 +99,8 @@ extension Ferryd {
             }
             let existing = try? ConfigFile(path: config)
             let previous = existing?.users[name]
-            let record = UserRecord(name: name, credentials: credentials, readOnly: readOnly, root: previous?.root, quota: previous?.quota)
+            let record = UserRecord(name: name, credentials: credentials, readOnly: readOnly, root: previous?.root, quota: previous?.quota,
+                                    rateLimit: previous?.rateLimit)
             let updated = IniFile.replacingSection("user.\(name)", in: text, with: ConfigFile.userSection(for: record))
             do { try updated.write(toFile: config, atomically: true, encoding: .utf8) } catch {
                 throw ValidationError("cannot write \(config): \(error.localizedDescription)")
