@@ -12,10 +12,13 @@ public struct TransferOptions: Sendable {
     /// Keep the modification time (`put -p`, `get -p`; an upload only to a server that offers `manage`)
     /// and, on a download, the permission bits (masked to 0777).
     public var preserve = false
-    public init(resume: Bool = true, md5: Bool = false, preserve: Bool = false) {
+    /// Bytes per second the file data may move at, at most (`--limit-rate`); nil for no limit.
+    public var limitRate: UInt64?
+    public init(resume: Bool = true, md5: Bool = false, preserve: Bool = false, limitRate: UInt64? = nil) {
         self.resume = resume
         self.md5 = md5
         self.preserve = preserve
+        self.limitRate = limitRate
     }
 }
 

@@ -29,6 +29,7 @@ extension ClientSession {
     /// and resumable.
     public func download(_ remote: String, to destination: LocalDestination, progress: (any TransferProgress)? = nil,
                          options: TransferOptions = TransferOptions()) throws(ClientError) -> TransferResult {
+        limitRate(options.limitRate)
         let directory: Descriptor
         do { directory = try File.openDirectory(path: destination.directory) } catch {
             throw ClientError("\(destination.directory): \(error.reason)")

@@ -39,6 +39,7 @@ extension ClientSession {
     /// with the files already committed kept and nothing partial left.
     public func downloadTree(_ remote: String, to local: String, progress: (any TransferProgress)? = nil,
                              options: TransferOptions = TransferOptions()) throws(ClientError) -> TreeResult {
+        limitRate(options.limitRate)
         let started = ContinuousClock.now
         let tree = try RemoteTree.walk(remote, with: self)
         let download = TreeDownload(remote: remote, root: try LocalTree(path: local))

@@ -12,6 +12,7 @@ extension ClientSession {
     /// resumable.
     public func upload(_ local: String, to remote: String, progress: (any TransferProgress)? = nil,
                        options: TransferOptions = TransferOptions()) throws(ClientError) -> TransferResult {
+        limitRate(options.limitRate)
         let file: Descriptor
         let status: FileStatus
         do {

@@ -43,6 +43,7 @@ extension ClientSession {
     /// refused or failed file is reported and the rest go on; a broken connection ends it all.
     public func uploadTree(_ local: String, to remote: String, progress: (any TransferProgress)? = nil,
                            options: TransferOptions = TransferOptions()) throws(ClientError) -> UploadTreeResult {
+        limitRate(options.limitRate)
         guard chunked, hello.offers(Hello.mkdirFeature) else {
             throw ClientError("this server cannot take a directory (an older ferryd without chunks and mkdir)", code: .unsupported)
         }

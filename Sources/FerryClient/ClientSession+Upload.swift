@@ -141,9 +141,9 @@ extension ClientSession {
                     continue
                 }
                 try channel.send(.chunk(ChunkHeader(index: item.index, size: item.bytes.count, sha256: item.digest.hexString)), timeout: timeout)
-                try channel.sendBody(item.bytes, timeout: timeout)
+                // Piece by piece under a --limit-rate, so that the progress line shows the rate as it is.
+                try channel.sendBody(item.bytes, timeout: timeout) { progress(item.index, $0, true) }
                 reader.done(item)
-                progress(item.index, item.bytes.count, true)
             }
         } catch let error as ClientError {
             throw error

@@ -25,6 +25,8 @@ public final class ClientSession {
     public var localDigests: LocalDigests?
     /// Hears what a user should know besides progress, one line each ("resuming notes.txt: …").
     public var notices: (String) -> Void = { _ in }
+    /// The bucket of the `--limit-rate` in force, kept from one transfer to the next at the same rate.
+    var rateBucket: TokenBucket?
     /// The server's key when it is new to known_hosts: recorded once the login has succeeded.
     private var keyToRecord: (file: KnownHosts, server: String, key: KeyFingerprint)?
     /// The key the server presented, nil in clear text.

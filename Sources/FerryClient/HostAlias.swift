@@ -90,7 +90,11 @@ public struct HostAlias: Equatable, Sendable {
                     return seconds
                 }
             case "dir": settings.dir = value.map(paths.expanding)
-            case "limit_rate": settings.limitRate = value
+            case "limit_rate":
+                if let value, ByteCount.parse(value) == nil {
+                    throw invalid(key, "must be bytes per second, optionally with K, M or G (1024s), such as 500K")
+                }
+                settings.limitRate = value
             default:
                 throw ClientError("\(location(section.keyLines[key] ?? section.line)): unknown key \"\(key)\" in \(header)")
             }

@@ -7,7 +7,7 @@ import Foundation
 extension Shell {
     func get(_ arguments: ShellArguments) throws(ClientError) {
         var operands = arguments.operands
-        let options = transferOptions(arguments)
+        let options = try transferOptions(arguments)
         if arguments.has("r") {
             guard operands.count <= 2 else { throw ClientError("usage: get -r remote-directory [local-directory]") }
             return try getTree(operands[0], local: operands.count == 2 ? operands[1] : nil, options: options)
@@ -21,13 +21,13 @@ extension Shell {
     }
 
     func getMatching(_ patterns: [String], options arguments: ShellArguments) throws(ClientError) {
-        let options = transferOptions(arguments)
+        let options = try transferOptions(arguments)
         for source in try remotePaths(patterns) { try getFile(source.path, label: source.label, local: nil, options: options) }
     }
 
     func put(_ arguments: ShellArguments) throws(ClientError) {
         var operands = arguments.operands
-        let options = transferOptions(arguments)
+        let options = try transferOptions(arguments)
         if arguments.has("r") {
             guard operands.count <= 2 else { throw ClientError("usage: put -r local-directory [remote-directory]") }
             return try putTree(operands[0], remote: operands.count == 2 ? operands[1] : nil, options: options)
@@ -53,7 +53,7 @@ extension Shell {
     }
 
     func putMatching(_ patterns: [String], options arguments: ShellArguments) throws(ClientError) {
-        let options = transferOptions(arguments)
+        let options = try transferOptions(arguments)
         for source in try localPaths(patterns) { try putFile(source, to: nil, options: options) }
     }
 
@@ -154,11 +154,12 @@ extension Shell {
 
     // MARK: helpers
 
-    private func transferOptions(_ arguments: ShellArguments) -> TransferOptions {
+    private func transferOptions(_ arguments: ShellArguments) throws(ClientError) -> TransferOptions {
         var options = transferOptions
         if arguments.has("no-resume") { options.resume = false }
         if arguments.has("md5") { options.md5 = true }
         if arguments.has("preserve") { options.preserve = true }
+        if let rate = arguments.value("limit-rate") { options.limitRate = try Self.rate(rate, "--limit-rate \(rate)") }
         return options
     }
 

@@ -135,6 +135,7 @@ public final class Shell {
         case "lpwd": print("Local working directory: \(FileManager.default.currentDirectoryPath) (gets land in \(localDirectory))")
         case "lmkdir": try makeLocalDirectories(arguments.operands, parents: arguments.has("p"))
         case "lrm": try removeLocal(arguments.operands)
+        case "limit-rate": try limitRate(arguments.operands.first)
         case "help": try help(arguments.operands.first)
         case "bye": return false
         default: throw ClientError("\(spec.name): not available here")

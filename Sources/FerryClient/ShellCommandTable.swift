@@ -2,10 +2,13 @@
 public struct ShellOption: Sendable {
     public let letter: Character?
     public let long: String?
+    /// What the option's value is called in help (`--limit-rate RATE`); nil for an option without one.
+    public let value: String?
 
-    init(_ letter: Character?, _ long: String? = nil) {
+    init(_ letter: Character?, _ long: String? = nil, value: String? = nil) {
         self.letter = letter
         self.long = long
+        self.value = value
     }
 
     /// The name the parsed arguments are asked by: the long name if there is one, else the letter.
@@ -71,11 +74,14 @@ extension ShellCommandSpec {
         ShellCommandSpec("lmkdir", usage: "lmkdir [-p] path...", "create local directories", options: [ShellOption("p")], operands: 1...many),
         ShellCommandSpec("lrm", usage: "lrm path...", "remove local files", operands: 1...many),
         ShellCommandSpec("!", usage: "!command", "run a local shell command (! alone: a shell)", operands: 0...many),
+        ShellCommandSpec("limit-rate", usage: "limit-rate [RATE|off]",
+                         "limit gets and puts to RATE bytes/s from now on (K, M, G: 1024s)", operands: 0...1),
         ShellCommandSpec("help", aliases: ["?"], usage: "help [command]", "this list, or how to use one command", operands: 0...1),
         ShellCommandSpec("bye", aliases: ["exit", "quit"], usage: "bye", "leave (also exit, quit, Ctrl-D)"),
     ]
 
-    static let transferOptions = [ShellOption("p", "preserve"), ShellOption(nil, "no-resume"), ShellOption(nil, "md5")]
+    static let transferOptions = [ShellOption("p", "preserve"), ShellOption(nil, "no-resume"), ShellOption(nil, "md5"),
+                                  ShellOption(nil, "limit-rate", value: "RATE")]
 
     /// The command called `name` (or an alias of it).
     public static func named(_ name: String) -> ShellCommandSpec? {
@@ -98,6 +104,7 @@ extension ShellCommandSpec {
         var lines = ["usage: \(usage)", "  \(summary)"]
         let described = options.map { option in
             [option.letter.map { "-\($0)" }, option.long.map { "--\($0)" }].compactMap { $0 }.joined(separator: ", ")
+                + (option.value.map { " \($0)" } ?? "")
         }
         if !described.isEmpty { lines.append("  options: \(described.joined(separator: "; "))") }
         if !aliases.isEmpty { lines.append("  also: \(aliases.joined(separator: ", "))") }

@@ -122,6 +122,7 @@ public struct ConfigFile: Sendable {
         configuration.cacheDirectory = Self.absolute(reader.string("cache_dir") ?? ".ferry-cache", base: base)
         configuration.uploadResumeTimeout = try reader.duration("upload_resume_timeout") ?? configuration.uploadResumeTimeout
         configuration.udpStatus = try reader.boolean("udp_status") ?? configuration.udpStatus
+        configuration.maxRate = try reader.byteRate("max_rate")
         try reader.rejectUnknown()
         return configuration
     }
@@ -173,8 +174,9 @@ public struct ConfigFile: Sendable {
         let readOnly = try reader.boolean("read_only") ?? false
         let root = reader.string("root").map { absolute($0, base: base) }
         let quota = try reader.byteCount("quota")
+        let rateLimit = try reader.byteRate("rate_limit")
         try reader.rejectUnknown()
-        return UserRecord(name: name, credentials: credentials, readOnly: readOnly, root: root, quota: quota)
+        return UserRecord(name: name, credentials: credentials, readOnly: readOnly, root: root, quota: quota, rateLimit: rateLimit)
     }
 
     /// An error about `key` of `section` found after the file was read (a root that cannot be
@@ -194,6 +196,7 @@ public struct ConfigFile: Sendable {
         ]
         if let root = user.root { lines.append("root = \(root)") }
         if let quota = user.quota { lines.append("quota = \(ByteCount.text(quota))") }
+        if let rateLimit = user.rateLimit { lines.append("rate_limit = \(ByteCount.text(rateLimit))") }
         return lines
     }
 

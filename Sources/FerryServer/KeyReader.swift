@@ -44,6 +44,12 @@ struct KeyReader {
         return bytes
     }
 
+    /// A rate in bytes per second, written as ``byteCount(_:)``; 0 (or no key) is no limit: nil.
+    mutating func byteRate(_ key: String) throws(ConfigFile.Invalid) -> UInt64? {
+        guard let rate = try byteCount(key) else { return nil }
+        return rate == 0 ? nil : rate
+    }
+
     mutating func boolean(_ key: String) throws(ConfigFile.Invalid) -> Bool? {
         guard let text = string(key) else { return nil }
         switch text.lowercased() {

@@ -55,6 +55,10 @@ public struct ServerConfiguration: Sendable {
     /// Answer status probes on UDP, on the TCP listener's address and port (docs/PROTOCOL.md section 11).
     public var udpStatus = true
 
+    /// Bytes per second of file data that all sessions together may move, both ways; nil for no
+    /// limit. Each user's own `rate_limit` applies as well.
+    public var maxRate: UInt64?
+
     public init(root: String) { self.root = root }
 }
 

@@ -140,6 +140,12 @@ final class Session {
                 }
             }
             guard handle.beginCommand() else { return }
+            if let user {
+                // The limits as configured now (a reload changes them for the next command), for
+                // whatever bodies this command moves.
+                let live = server.settings
+                channel.throttle = server.bandwidth.throttle(for: live.users[user.name] ?? user, maxRate: live.configuration.maxRate)
+            }
             do {
                 switch message {
                 case .list(let request): try list(request, root: root)

@@ -9,13 +9,18 @@ public struct UserRecord: Sendable, Equatable {
     public var root: String?
     /// Most bytes the files under the user's root may hold together; nil for no limit.
     public var quota: UInt64?
+    /// Bytes per second of file data that all of the user's sessions together may move, both ways;
+    /// nil for no limit.
+    public var rateLimit: UInt64?
 
-    public init(name: String, credentials: ScramCredentials, readOnly: Bool = false, root: String? = nil, quota: UInt64? = nil) {
+    public init(name: String, credentials: ScramCredentials, readOnly: Bool = false, root: String? = nil, quota: UInt64? = nil,
+                rateLimit: UInt64? = nil) {
         self.name = name
         self.credentials = credentials
         self.readOnly = readOnly
         self.root = root
         self.quota = quota
+        self.rateLimit = rateLimit
     }
 
     /// User names are 1 to 64 characters of letters, digits, '.', '_' and '-', not starting with '.' or '-'.

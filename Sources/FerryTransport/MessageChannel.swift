@@ -26,6 +26,11 @@ public final class MessageChannel {
     /// Body bytes read from the stream so far (frames not counted): what a transfer really received.
     public private(set) var bodyBytesReceived: UInt64 = 0
 
+    /// The bandwidth limits file bodies are kept to, both ways; nil for none. Frames are never held
+    /// back: only ``sendBody(file:from:length:chunkSize:timeout:progress:)``, ``sendBody(_:timeout:progress:)``,
+    /// the body of ``send(_:body:timeout:)`` and ``readBody(into:remaining:timeout:)`` pay for their bytes.
+    public var throttle: BodyThrottle?
+
     /// - Parameters:
     ///   - stream: a connected stream; the channel shares its ownership.
     ///   - maximumFrameLength: the largest frame accepted from the peer.
@@ -44,11 +49,16 @@ public final class MessageChannel {
 
     /// Sends a message and the whole body that follows it in one write: for bodies small enough to
     /// copy, where a separate write for each would cost a system call and a wake-up of the peer.
+    /// Under a ``throttle`` the body follows the frame slice by slice instead.
     public func send(_ message: Message, body: UnsafeRawBufferPointer, timeout: Duration?) throws {
-        let frame = try coder.frame(message)
-        var written = 0
-        defer { bodyBytesSent += UInt64(max(0, written - frame.count)) }
-        try writeBetweenFrames(frame + body, timeout: timeout, written: &written)
+        guard throttle != nil else {
+            let frame = try coder.frame(message)
+            var written = 0
+            defer { bodyBytesSent += UInt64(max(0, written - frame.count)) }
+            return try writeBetweenFrames(frame + body, timeout: timeout, written: &written)
+        }
+        try send(message, timeout: timeout)
+        try sendBody(body, timeout: timeout)
     }
 
     /// Sends several messages in one write, as pipelined requests: the peer answers them in order.
@@ -111,12 +121,16 @@ public final class MessageChannel {
             let piece = decoder.takeBuffered(upTo: want)
             piece.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             filled = piece.count
+            throttle?.pay(filled)
         }
         while filled < want {
-            let target = UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<want])
+            // Under a throttle, one slice per read: what arrived is paid for before more is taken in.
+            let end = throttle.map { min(want, filled + $0.slice) } ?? want
+            let target = UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<end])
             let count = try stream.read(into: target, timeout: timeout)
             if count == 0 { break }
             filled += count
+            throttle?.pay(count)
         }
         return filled
     }
@@ -137,20 +151,29 @@ public final class MessageChannel {
         defer { bodyBytesSent += UInt64(offset - Int64(start)) }
         let end = Int64(start + length)
         while offset < end {
-            let want = Int(min(Int64(chunkSize), end - offset))
+            let want = Int(min(Int64(throttle?.slice ?? chunkSize), Int64(chunkSize), end - offset))
             let sent = try stream.sendFile(file, offset: &offset, count: want, timeout: timeout)
             if sent == 0 { throw FileShrank(expected: start + length, sent: UInt64(offset)) }
+            throttle?.pay(sent)
             progress(UInt64(offset) - start)
         }
         endBody()
     }
 
-    /// Sends bytes that are already in memory as (part of) a body.
-    public func sendBody(_ bytes: UnsafeRawBufferPointer, timeout: Duration?) throws {
+    /// Sends bytes that are already in memory as (part of) a body, calling `progress` with the count
+    /// of each piece written: the whole at once, or each slice under a ``throttle``.
+    public func sendBody(_ bytes: UnsafeRawBufferPointer, timeout: Duration?, progress: (Int) -> Void = { _ in }) throws {
         beginBody()
-        var written = 0
-        defer { bodyBytesSent += UInt64(written) }
-        try stream.write(bytes, timeout: timeout, written: &written)
+        var sent = 0
+        repeat {
+            let piece = UnsafeRawBufferPointer(rebasing: bytes[sent..<min(bytes.count, sent + (throttle?.slice ?? bytes.count))])
+            var written = 0
+            defer { bodyBytesSent += UInt64(written) }
+            try stream.write(piece, timeout: timeout, written: &written)
+            sent += piece.count
+            throttle?.pay(piece.count)
+            progress(piece.count)
+        } while sent < bytes.count
         endBody()
     }
 }

@@ -139,8 +139,14 @@ struct TransferFlags: ParsableArguments {
     @Flag(name: [.short, .long], help: "Keep the modification time (and, on get, the permission bits).")
     var preserve = false
 
+    @Option(name: .long, help: ArgumentHelp("Move file data at most this many bytes per second; K, M and G mean 1024, 1024² and 1024³ (as curl's --limit-rate).", valueName: "rate"))
+    var limitRate: String?
+
     /// The same choices as shell options.
-    var words: [String] { (noResume ? ["--no-resume"] : []) + (md5 ? ["--md5"] : []) + (preserve ? ["--preserve"] : []) }
+    var words: [String] {
+        (noResume ? ["--no-resume"] : []) + (md5 ? ["--md5"] : []) + (preserve ? ["--preserve"] : [])
+            + (limitRate.map { ["--limit-rate", $0] } ?? [])
+    }
 }
 
 /// Runs a client operation; on failure prints one line, "ferry: what: why", and exits 1.
@@ -348,8 +354,8 @@ extension Ferry {
                 descriptor: batchFile?.rawValue ?? Terminal.standardInput,
                 interactive: batchFile == nil && Terminal.isTerminal(Terminal.standardInput)
             )
-            let shell = Shell(session: connection.session, reconnect: connection.reconnect, input: input,
-                              downloadDirectory: absolute(options.downloadDirectory(dir)), progress: options.progress)
+            let shell = configured(Shell(session: connection.session, reconnect: connection.reconnect, input: input,
+                                         downloadDirectory: absolute(options.downloadDirectory(dir)), progress: options.progress), options)
             if let editor { shell.attach(editor) }
             let status = shell.run()
             if status != 0 { throw ExitCode(status) }
@@ -362,9 +368,9 @@ extension Ferry {
 func runOnce(_ words: [String], _ options: ConnectionOptions, downloads: String = "downloads") throws {
     installInterruptCleanup()
     let connection = try options.open()
-    let shell = Shell(session: connection.session, reconnect: connection.reconnect,
-                      input: PlainLineInput(descriptor: Terminal.standardInput, interactive: false),
-                      downloadDirectory: absolute(downloads), progress: options.progress)
+    let shell = configured(Shell(session: connection.session, reconnect: connection.reconnect,
+                                 input: PlainLineInput(descriptor: Terminal.standardInput, interactive: false),
+                                 downloadDirectory: absolute(downloads), progress: options.progress), options)
     shell.confirm = { question in
         guard Terminal.isTerminal(Terminal.standardInput) else { return false }
         Terminal.write(question + " (y/n) ", to: Terminal.standardError)
@@ -372,6 +378,13 @@ func runOnce(_ words: [String], _ options: ConnectionOptions, downloads: String 
     }
     do { _ = try shell.execute(words) } catch { fail(error.message) }
     connection.session.close()
+}
+
+/// The shell as the client configuration sets it up: the host alias's `limit_rate`, unless an option
+/// of the command says otherwise.
+func configured(_ shell: Shell, _ options: ConnectionOptions) -> Shell {
+    if let rate = options.resolved().limitRate { shell.transferOptions.limitRate = ByteCount.parse(rate).flatMap { $0 == 0 ? nil : $0 } }
+    return shell
 }
 
 /// `path` made absolute against the directory ferry started in.
@@ -419,7 +432,7 @@ extension Ferry {
 /// [options]` opens it there, as `sftp user@host` does.
 func commandFirst(_ arguments: [String]) -> [String] {
     let commands = Set(Ferry.configuration.subcommands.flatMap { [$0._commandName] + $0.configuration.aliases } + ["help"])
-    let takesValue: Set = ["--host", "--port", "--user", "--timeout", "--dir", "--known-hosts", "--fingerprint", "--ca", "--config", "-b"]
+    let takesValue: Set = ["--host", "--port", "--user", "--timeout", "--dir", "--known-hosts", "--fingerprint", "--ca", "--config", "-b", "--limit-rate"]
     var leading: [String] = []
     var index = 0
     while index < arguments.count {

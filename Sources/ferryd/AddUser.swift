@@ -2,6 +2,7 @@ import ArgumentParser
 import FerryCrypto
 import FerryPosix
 import FerryServer
+import FerryWire
 import Foundation
 
 extension Ferryd {
@@ -55,7 +56,8 @@ extension Ferryd {
             let record = UserRecord(
                 name: name, credentials: credentials, readOnly: readOnly,
                 root: rootPath ?? editor.written("root", ofUser: name),
-                quota: quota.flatMap(ByteCount.parse) ?? previous?.quota
+                quota: quota.flatMap(ByteCount.parse) ?? previous?.quota,
+                rateLimit: previous?.rateLimit
             )
             try editor.store(record)
             var what: [String] = []

@@ -102,6 +102,7 @@ import Testing
          "~/.config/ferry/config:2: fingerprint in [host work] must be SHA256: and 43 base64 characters, as `ferryd fingerprint` prints"),
         ("[host work]\naddress = a b\n", "~/.config/ferry/config:2: address in [host work] must be a host name or an IP address"),
         ("[host work]\nuser = a b\n", "~/.config/ferry/config:2: user in [host work] must be one word"),
+        ("[host work]\nlimit_rate = fast\n", "~/.config/ferry/config:2: limit_rate in [host work] must be bytes per second, optionally with K, M or G (1024s), such as 500K"),
         ("[defaults]\naddress = x\n",
          "~/.config/ferry/config:2: address in [defaults] would send every host to one address: give it in a [host NAME] section"),
         ("[host work]\nstrict = true\ntls = false\n",

@@ -32,14 +32,14 @@ struct ShellCompletionTests {
         #expect(shell.complete("mg") == Completion(insert: "et "))
         let l = shell.complete("l")
         #expect(l.insert == "")
-        #expect(l.candidates == ["ls", "lcd", "lpwd", "lls", "lmkdir", "lrm"])
+        #expect(l.candidates == ["ls", "lcd", "lpwd", "lls", "lmkdir", "lrm", "limit-rate"])
         #expect(shell.complete("lm") == Completion(insert: "kdir "))
         #expect(shell.complete("xyz") == .none)
         #expect(shell.complete("").candidates == ShellCompletion.commands)
         #expect(shell.complete("qu") == Completion(insert: "it "), "aliases complete too")
         #expect(Set(ShellCompletion.commands) == Set(["ls", "dir", "cd", "pwd", "stat", "get", "mget", "put", "mput", "mkdir",
                                                        "rmdir", "rm", "rename", "mv", "df", "lls", "lcd", "lpwd", "lmkdir",
-                                                       "lrm", "help", "?", "bye", "exit", "quit"]))
+                                                       "lrm", "limit-rate", "help", "?", "bye", "exit", "quit"]))
     }
 
     @Test("a unique remote name completes with a space, a directory with a slash")

@@ -46,6 +46,16 @@ import Testing
         #expect(explicit.status == 0 && explicit.stdout.contains("marker.txt"), "stderr: \(explicit.stderr)")
     }
 
+    @Test func anAliasesLimitRateIsTheShellsUntilAnOptionSaysOtherwise() throws {
+        let server = try Self.server()
+        let local = try LocalDirectory()
+        let environment = try Self.defaultConfig(Self.alias(port: server.port, "limit_rate = 512K\n"), in: local)
+        let shell = try Self.ferry(["--host", "work"], environment: environment, input: "limit-rate\nlimit-rate off\n")
+        #expect(shell.status == 0, "stderr: \(shell.stderr)")
+        #expect(shell.stdout.contains("Transfers are limited to 512.0 KiB/s."))
+        #expect(shell.stdout.contains("Transfers are not limited."))
+    }
+
     @Test func anAliasIsPinnedInKnownHostsUnderItsRealAddressAndPort() throws {
         let server = try Self.server(tls: true)
         let local = try LocalDirectory()

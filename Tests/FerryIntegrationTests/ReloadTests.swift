@@ -86,7 +86,8 @@ import Testing
         #expect(added.status == 0)
         let (_, erin) = try daemon.login("erin", password: Self.password)
         guard case .authOK = erin else { throw HardUnexpected("erin: \(erin)") }
-        #expect(daemon.logLines(containing: "(changed on disk): 2 users (added erin)") == 1, "\(daemon.log.suffix(800))")
+        // The log comes through a pipe: wait for the line rather than race it.
+        #expect(eventually { daemon.logLines(containing: "(changed on disk): 2 users (added erin)") == 1 }, "\(daemon.log.suffix(800))")
     }
 
     @Test func aUserAddedByAdduserLogsInWithoutARestart() throws {
@@ -99,7 +100,8 @@ import Testing
         guard case .authOK = outcome else { throw HardUnexpected("erin could not log in: \(outcome)") }
         #expect(try erin.list("").entries.isEmpty)
         #expect(daemon.process.isRunning && daemon.process.processIdentifier == pid)
-        #expect(daemon.logLines(containing: "(changed on disk): 2 users (added erin)") == 1, "\(daemon.log.suffix(800))")
+        // The log comes through a pipe: wait for the line rather than race it.
+        #expect(eventually { daemon.logLines(containing: "(changed on disk): 2 users (added erin)") == 1 }, "\(daemon.log.suffix(800))")
     }
 
     @Test func adduserRootAndQuotaAreHonoured() throws {

@@ -19,7 +19,9 @@ final class TestServer {
     /// - Parameters:
     ///   - sharePath: serve this existing directory instead of a fresh `share` beside config.ini.
     ///   - tls: speak protocol 2 (TLS, a key made in the test's directory) instead of clear text.
-    init(sharePath: String? = nil, tls: Bool = false, configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+    ///   - rateLimits: each named user's `rate_limit`, bytes per second.
+    init(sharePath: String? = nil, tls: Bool = false, rateLimits: [String: UInt64] = [:],
+         configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         Posix.ignoreSIGPIPE()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-test-\(UUID().uuidString)")
         share = sharePath.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("share")
@@ -36,9 +38,9 @@ final class TestServer {
         }
         configure(&configuration)
         let users = UserStore([
-            UserRecord(name: "alice", credentials: Self.credentials),
-            UserRecord(name: "reader", credentials: Self.credentials, readOnly: true),
-            UserRecord(name: "limited", credentials: Self.credentials, quota: Self.limitedQuota),
+            UserRecord(name: "alice", credentials: Self.credentials, rateLimit: rateLimits["alice"]),
+            UserRecord(name: "reader", credentials: Self.credentials, readOnly: true, rateLimit: rateLimits["reader"]),
+            UserRecord(name: "limited", credentials: Self.credentials, quota: Self.limitedQuota, rateLimit: rateLimits["limited"]),
         ])
         var logger = Logger(label: "ferryd-test")
         logger.logLevel = .warning

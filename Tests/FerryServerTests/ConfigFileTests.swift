@@ -142,17 +142,19 @@ struct ConfigFileTests {
     @Test("userSection writes lines that load back as the same record")
     func userSectionRoundTrip() throws {
         let directory = try TemporaryDirectory()
-        let original = try load("[server]\nport = 5\n\n[user.demo]\n\(demoUser)\nread_only = yes\nroot = /srv/demo\nquota = 3G\n", in: directory)
+        let original = try load("[server]\nport = 5\n\n[user.demo]\n\(demoUser)\nread_only = yes\nroot = /srv/demo\nquota = 3G\nrate_limit = 3M\n", in: directory)
         let demo = try #require(original.users["demo"])
         let lines = ConfigFile.userSection(for: demo)
         #expect(lines.contains("read_only = true"))
         #expect(lines.contains("root = /srv/demo"))
+        #expect(lines.contains("rate_limit = 3M"), "adduser replacing a password keeps the limit")
         let text = IniFile.replacingSection("user.copy", in: "[server]\nport = 5\n", with: lines)
         let copy = try #require(try load(text, in: directory).users["copy"])
         #expect(copy.credentials == demo.credentials)
         #expect(copy.readOnly == demo.readOnly)
         #expect(copy.root == demo.root)
         #expect(copy.quota == 3 << 30)
+        #expect(copy.rateLimit == 3 << 20)
     }
 
     @Test("quota takes bytes with an optional K, M, G or T", arguments: [
@@ -200,6 +202,9 @@ struct ConfigFileTests {
         ("[user.\(String(repeating: "n", count: 65))]\n\(demoUser)\n", "user names"),
         ("port = 1\n", "config.ini:1: key outside any [section]"),
         ("[server]\nport\n", "config.ini:2: expected key = value"),
+        ("[server]\nmax_rate = 2 MB/s\n", "max_rate must be a number of bytes"),
+        ("[user.u]\n\(demoUser)\nrate_limit = -1\n", "rate_limit must be a number of bytes"),
+        ("[user.u]\n\(demoUser)\nrate_limit = 1.5M\n", "rate_limit must be a number of bytes"),
     ])
     func invalid(text: String, mention: String) throws {
         let directory = try TemporaryDirectory()
@@ -251,5 +256,17 @@ struct ConfigFileTests {
         let path = directory.url("absent.ini")
         let error = #expect(throws: ConfigFile.Invalid.self) { try ConfigFile(path: path) }
         #expect(error?.description == "\(path): cannot read: No such file or directory")
+    }
+
+    @Test("max_rate and rate_limit are bytes per second with K, M or G for 1024s; 0 or absent is no limit", arguments: [
+        ("2M", UInt64(2) << 20), ("512k", UInt64(512) << 10), ("1G", UInt64(1) << 30), ("100000", UInt64(100_000)), ("0", nil), (nil, nil),
+    ] as [(String?, UInt64?)])
+    func rates(text: String?, rate: UInt64?) throws {
+        let directory = try TemporaryDirectory()
+        let key = text.map { "max_rate = \($0)\n" } ?? ""
+        let user = text.map { "rate_limit = \($0)\n" } ?? ""
+        let config = try load("[server]\n\(key)\n[user.u]\n\(demoUser)\n\(user)", in: directory)
+        #expect(config.configuration.maxRate == rate)
+        #expect(config.users["u"]?.rateLimit == rate)
     }
 }

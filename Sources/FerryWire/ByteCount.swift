@@ -1,5 +1,5 @@
-/// Sizes as config.ini and `ferryd adduser --quota` write them: a whole number of bytes, optionally
-/// followed by K, M, G or T (powers of 1024, either case).
+/// Sizes and rates as people write them: a whole number of bytes, optionally followed by K, M, G or T
+/// (powers of 1024, either case): `quota = 10G`, `rate_limit = 2M`, `--limit-rate 512K`.
 public enum ByteCount {
     private static let units: [(suffix: Character, factor: UInt64)] = [("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)]
 
