@@ -20,11 +20,13 @@ run: release
 	.build/release/ferryd --config $(CONFIG)
 
 # Builds everything, tests included, then runs every test, then installs the debug build into a
-# temporary DESTDIR and checks what landed there (scripts/test-install.sh).
+# temporary DESTDIR and checks what landed there (scripts/test-install.sh), then a 30-second soak
+# (soak-short below).
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/test-install.sh .build/debug
+	$(SOAK_SHORT)
 
 # make install [PREFIX=/usr/local] [DESTDIR=] installs ferry and ferryd (a release build), their man
 # pages (swift-argument-parser's generate-manual plugin), bash/zsh/fish completions, the systemd unit
@@ -67,6 +69,20 @@ uninstall:
 # Installs the debug build into a temporary DESTDIR, checks it, and uninstalls it again.
 test-install: build
 	scripts/test-install.sh .build/debug
+
+# The soak (bench/README.md): 200 clients and a trickle of `ferry` binaries against one release ferryd
+# for SOAK_SECONDS (default 300); fails if a byte differs, a stored file is lost, or ferryd's memory,
+# descriptors or threads grow. Builds into .build-soak; the samples go to .build-soak/soak-samples.csv.
+.PHONY: soak soak-short
+soak: deps
+	$(SWIFT) build -c release --scratch-path .build-soak
+	SOAK_CSV="$${SOAK_CSV:-.build-soak/soak-samples.csv}" bench/soak.sh .build-soak/release
+
+# The short soak that ends make test: 60 clients for 30 s, with the debug binaries make test built.
+SOAK_SHORT = SOAK_SECONDS=30 SOAK_CLIENTS=60 SOAK_SAMPLE_SECONDS=2 SOAK_CSV=.build/soak-short-samples.csv \
+	bench/soak.sh .build/debug
+soak-short: build
+	$(SOAK_SHORT)
 
 # Side-by-side benchmark against vsftpd/curl/lftp on 127.0.0.1 (see bench/README.md). Installs
 # vsftpd, curl and lftp if missing; builds into .build-bench so it does not contend with .build.
