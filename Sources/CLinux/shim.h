@@ -75,4 +75,12 @@ static const unsigned int FERRY_SYNC_FILE_RANGE_WAIT_BEFORE = 1;
 static const unsigned int FERRY_SYNC_FILE_RANGE_WRITE = 2;
 static const unsigned int FERRY_SYNC_FILE_RANGE_WAIT_AFTER = 4;
 
+/* mallopt(3) (<malloc.h>, not in Swift's Glibc): map large blocks on their own (returned to the system
+   when freed) and cap the number of arenas, so a busy daemon's memory does not stay at its peak. */
+#include <malloc.h>
+static inline void ferry_limit_allocator_retention(int mmap_threshold, int arena_max) {
+    (void)mallopt(M_MMAP_THRESHOLD, mmap_threshold);
+    (void)mallopt(M_ARENA_MAX, arena_max);
+}
+
 #endif

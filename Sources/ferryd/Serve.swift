@@ -21,6 +21,7 @@ extension Ferryd {
         func run() throws {
             Posix.ignoreSIGPIPE()
             Posix.raiseDescriptorLimit()
+            Posix.limitAllocatorRetention()
             let level = logLevel
             LoggingSystem.bootstrap { label in
                 var handler = EscapingLogHandler(wrapping: StreamLogHandler.standardError(label: label))
