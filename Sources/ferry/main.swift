@@ -398,10 +398,12 @@ extension Ferry {
         static let configuration = CommandConfiguration(
             abstract: "Ask the server for its status over UDP, as ping does: round trip, version, uptime, sessions, transfers."
         )
-        @Option(name: .long, help: "Server host name or address.")
-        var host = "127.0.0.1"
-        @Option(name: .long, help: "Server port (the UDP port is the TCP port's number).")
-        var port = 8912
+        @Option(name: .long, help: ArgumentHelp("Server as [USER@]HOST[:PORT], or a host alias (default: $FERRY_HOST, else 127.0.0.1).", valueName: "host"))
+        var host: String?
+        @Option(name: .long, help: "Server port; the UDP port is the TCP port's number (default: the alias's, $FERRY_PORT, else 8912).")
+        var port: Int?
+        @Option(name: .long, help: ArgumentHelp("Client configuration with the host aliases (default: $XDG_CONFIG_HOME/ferry/config).", valueName: "file"))
+        var config: String?
         @Option(name: .customShort("c"), help: ArgumentHelp("Probes to send.", valueName: "count"))
         var count = 4
         @Option(name: .customShort("i"), help: ArgumentHelp("Seconds between probes (at least 0.2).", valueName: "seconds"))
@@ -416,9 +418,16 @@ extension Ferry {
         }
 
         func run() throws {
-            let client = attempt("ping \(host)") { () throws(ClientError) in try StatusProbeClient(host: host, port: port) }
+            // The same server the other commands would reach with these options, aliases and $FERRY_*.
+            let target = attempt { () throws(ClientError) in
+                try ResolvedHost(target: host, commandLine: HostSettings(port: port), config: try ClientConfig.load(path: config),
+                                 loginName: NSUserName())
+            }
+            let client = attempt("ping \(target.address)") { () throws(ClientError) in
+                try StatusProbeClient(host: target.address, port: target.port)
+            }
             let ping = FerryClient.Ping(count: count, interval: .milliseconds(Int64(interval * 1000)), timeout: .milliseconds(Int64(timeout * 1000)))
-            let statistics = attempt("ping \(host)") { () throws(ClientError) in
+            let statistics = attempt("ping \(target.address)") { () throws(ClientError) in
                 try ping.run(client) { Terminal.write($0 + "\n", to: Terminal.standardOutput) }
             }
             if statistics.received == 0 { throw ExitCode.failure }

@@ -157,6 +157,14 @@ import Testing
             #expect(line?.hasSuffix(" sessions 0 transfers 0 accepting") == true, "\(ping.stdout)")
         }
         #expect(lines.last?.hasPrefix("2 sent, 2 received, 0% loss, round trip min/avg/max ") == true, "\(ping.stdout)")
+
+        // The same server the other commands reach: FERRY_HOST/FERRY_PORT, or --host USER@HOST:PORT.
+        let fromEnvironment = try CommandLineTests.run("ferry", ["ping", "-c", "1"],
+                                                       environment: ["FERRY_HOST": "127.0.0.1", "FERRY_PORT": "\(daemon.port)"])
+        #expect(fromEnvironment.status == 0 && fromEnvironment.stdout.hasPrefix("reply from 127.0.0.1:\(daemon.port): seq=1"),
+                "stderr: \(fromEnvironment.stderr)")
+        let fromHost = try CommandLineTests.run("ferry", ["ping", "-c", "1", "--host", "alice@127.0.0.1:\(daemon.port)"])
+        #expect(fromHost.status == 0 && fromHost.stdout.hasPrefix("reply from 127.0.0.1:\(daemon.port): seq=1"), "stderr: \(fromHost.stderr)")
     }
 
     @Test func ferryPingAgainstAClosedPortSaysSoWithinTheTimeoutAndExitsOne() throws {
