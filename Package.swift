@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "FerryWireTests", dependencies: ["FerryWire"]),
         .testTarget(name: "FerryCryptoTests", dependencies: ["FerryCrypto"]),
         .testTarget(name: "FerryTLSTests", dependencies: ["FerryTLS", "FerryPosix", "FerryTransport"]),
-        .testTarget(name: "FerryServerTests", dependencies: ["FerryServer", "FerryPosix", "FerryWire", "FerryCrypto", "FerryTransport"]),
+        .testTarget(name: "FerryServerTests", dependencies: ["FerryServer", "FerryPosix", "FerryWire", "FerryCrypto", "FerryTransport", "FerryS3"]),
         .testTarget(name: "FerryClientTests", dependencies: ["FerryClient", "FerryWire", "FerryPosix"]),
         .testTarget(
             name: "FerryIntegrationTests",

@@ -72,11 +72,7 @@ extension Session {
     /// the copy's ETag), then DELETE of the originals. Not atomic: a failure part-way leaves both names,
     /// and a directory's files move one by one.
     func s3Rename(_ request: RenameRequest, store: S3Store) throws {
-        _ = try writingUser()
-        let from = try SharePath(parsing: request.from)
-        let to = try SharePath(parsing: request.to)
-        guard !from.isRoot else { throw ErrorReply(.permissionDenied, "the root cannot be renamed") }
-        guard !to.isRoot else { throw ErrorReply(.permissionDenied, "the root cannot be replaced") }
+        let (from, to) = try renamePaths(request)
         guard !to.components.starts(with: from.components) else {
             throw ErrorReply(.invalidPath, "cannot move \(from) into itself")
         }
@@ -90,8 +86,8 @@ extension Session {
             guard request.replace == true else { throw ErrorReply(.alreadyExists, "\(to) exists already") }
             if case .file = source, case .directory = target { throw ErrorReply(.isDirectory, "\(to) is a directory") }
             if case .directory = source, case .file = target { throw ErrorReply(.notDirectory, "\(to) is not a directory") }
-            if case .directory = target, try store.hasKeys(under: store.directoryKey(to) + "") && !(try s3Keys(under: store.directoryKey(to), store: store)
-                .allSatisfy { $0.key.hasSuffix("/") || S3Store.isHidden($0.key) }) {
+            if case .directory = target,
+               try s3Keys(under: store.directoryKey(to), store: store).contains(where: { !$0.key.hasSuffix("/") && !S3Store.isHidden($0.key) }) {
                 throw ErrorReply(.notEmpty, "\(to) is not empty")
             }
         default:
