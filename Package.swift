@@ -25,6 +25,13 @@ let package = Package(
             pkgConfig: "libedit",
             providers: [.apt(["libedit-dev"])]
         ),
+        // libcurl, through which the S3 backend speaks HTTP and signs with AWS SigV4 (CURLOPT_AWS_SIGV4),
+        // with typed wrappers for its variadic curl_easy_setopt and curl_easy_getinfo.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
         // Declarations of the Linux calls Swift's Glibc module leaves out (syncfs, sync_file_range, renameat2).
         .systemLibrary(name: "CLinux"),
         // Frames, messages, error codes and the INI syntax of both configuration files: pure Swift, no syscalls, no OpenSSL.
@@ -37,10 +44,12 @@ let package = Package(
         .target(name: "FerryTransport", dependencies: ["FerryWire", "FerryPosix", "FerryCrypto"]),
         // TLS 1.3 over libssl: contexts, streams, server keys and their fingerprints.
         .target(name: "FerryTLS", dependencies: ["COpenSSL", "FerryCrypto", "FerryPosix", "FerryTransport"]),
+        // The S3 operations the object-storage backend needs, over libcurl.
+        .target(name: "FerryS3", dependencies: ["CCurl"]),
         .target(
             name: "FerryServer",
             dependencies: [
-                "FerryWire", "FerryCrypto", "FerryPosix", "FerryTransport", "FerryTLS",
+                "FerryS3", "FerryWire", "FerryCrypto", "FerryPosix", "FerryTransport", "FerryTLS",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -66,11 +75,11 @@ let package = Package(
         .testTarget(name: "FerryWireTests", dependencies: ["FerryWire"]),
         .testTarget(name: "FerryCryptoTests", dependencies: ["FerryCrypto"]),
         .testTarget(name: "FerryTLSTests", dependencies: ["FerryTLS", "FerryPosix", "FerryTransport"]),
-        .testTarget(name: "FerryServerTests", dependencies: ["FerryServer", "FerryPosix", "FerryWire", "FerryCrypto", "FerryTransport"]),
+        .testTarget(name: "FerryServerTests", dependencies: ["FerryServer", "FerryPosix", "FerryWire", "FerryCrypto", "FerryTransport", "FerryS3"]),
         .testTarget(name: "FerryClientTests", dependencies: ["FerryClient", "FerryWire", "FerryPosix"]),
         .testTarget(
             name: "FerryIntegrationTests",
-            dependencies: ["FerryServer", "FerryClient", "FerryPosix", "FerryWire", "FerryCrypto", "FerryTransport", "FerryTLS"]
+            dependencies: ["FerryServer", "FerryClient", "FerryPosix", "FerryWire", "FerryCrypto", "FerryTransport", "FerryTLS", "FerryS3"]
         ),
     ],
     swiftLanguageModes: [.v6]

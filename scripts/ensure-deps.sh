@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing Ferry needs and a fresh Debian machine may lack: OpenSSL's headers
-# (libssl and libcrypto), libedit's (the shell's line editor), pkg-config, and the openssl command (the
-# TLS tests check versions with s_client).
+# (libssl and libcrypto), libedit's (the shell's line editor), libcurl's (the S3 backend), pkg-config, and the openssl command (the
+# TLS tests check versions with s_client) and curl (make run-s3 waits for SeaweedFS's bucket with it).
 # As root it runs apt-get; otherwise it prints the command to run.
 set -euo pipefail
 
@@ -9,7 +9,9 @@ missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if ! pkg-config --exists openssl 2>/dev/null; then missing+=(libssl-dev); fi
 if ! pkg-config --exists libedit 2>/dev/null; then missing+=(libedit-dev); fi
+if ! pkg-config --exists libcurl 2>/dev/null; then missing+=(libcurl4-openssl-dev); fi
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -64,6 +64,8 @@ extension Shell {
             "\(ByteFormat.size(usage.quotaUsed)) of \(ByteFormat.size(quota)) (\(ByteFormat.size(quota > usage.quotaUsed ? quota - usage.quotaUsed : 0)) left)"
         } ?? "\(ByteFormat.size(usage.quotaUsed)) (no quota)"
         print("quota used: \(quota)")
-        print("server disk: \(ByteFormat.size(usage.diskFree)) free of \(ByteFormat.size(usage.diskTotal))")
+        // A server on object storage has no disk to report: it sends 0 of 0.
+        print(usage.diskTotal == 0 ? "server disk: n/a (object storage)"
+              : "server disk: \(ByteFormat.size(usage.diskFree)) free of \(ByteFormat.size(usage.diskTotal))")
     }
 }

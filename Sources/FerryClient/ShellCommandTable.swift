@@ -65,7 +65,7 @@ extension ShellCommandSpec {
         ShellCommandSpec("rmdir", usage: "rmdir path...", "remove empty remote directories", operands: 1...many),
         ShellCommandSpec("rm", usage: "rm [-rf] path...", "remove remote files (-r: directories, asks unless -f)",
                          options: [ShellOption("r"), ShellOption("f")], operands: 1...many),
-        ShellCommandSpec("rename", aliases: ["mv"], usage: "rename [-f] old new", "rename or move, atomically (-f: replace new)",
+        ShellCommandSpec("rename", aliases: ["mv"], usage: "rename [-f] old new", "rename or move, atomically (-f: replace new); on an S3-backed server a copy then a delete",
                          options: [ShellOption("f")], operands: 2...2),
         ShellCommandSpec("df", usage: "df", "quota used and left, and the server's free space"),
         ShellCommandSpec("lcd", usage: "lcd [path]", "change the local directory, where gets land", operands: 0...1),

@@ -78,7 +78,7 @@ public struct ConfigFile: Sendable {
                 throw Invalid(file: path, line: section.line, reason: "duplicate [\(section.name)]: this \(what) is already defined at line \(first)")
             }
             seen[section.name] = section.line
-            guard ["server", "tls"].contains(section.name) || section.name.hasPrefix("user.") else {
+            guard ["server", "tls", "storage"].contains(section.name) || section.name.hasPrefix("user.") else {
                 throw Invalid(file: path, line: section.line, reason: "unknown section [\(section.name)]")
             }
         }
@@ -87,9 +87,10 @@ public struct ConfigFile: Sendable {
         let base = URL(fileURLWithPath: path).deletingLastPathComponent()
         configuration = try Self.server(ini.section("server"), base: base, file: path)
         configuration.tls = try Self.tls(ini.section("tls"), base: base, file: path)
+        configuration.storage = try Self.storage(ini.section("storage"), file: path)
         var users: [UserRecord] = []
         for section in ini.sections where section.name.hasPrefix("user.") {
-            users.append(try Self.user(section, base: base, file: path))
+            users.append(try Self.user(section, base: base, file: path, objectStorage: configuration.storage != .local))
         }
         self.users = UserStore(users)
     }
@@ -157,7 +158,9 @@ public struct ConfigFile: Sendable {
     public static let defaultCertificate = "ferryd.crt"
     public static let defaultPrivateKey = "ferryd.key"
 
-    private static func user(_ section: IniFile.Section, base: URL, file: String) throws(Invalid) -> UserRecord {
+    /// On object storage a user's `root` is a prefix in the bucket (below `[storage] prefix`), kept as
+    /// written, without slashes at either end.
+    private static func user(_ section: IniFile.Section, base: URL, file: String, objectStorage: Bool) throws(Invalid) -> UserRecord {
         let name = String(section.name.dropFirst("user.".count))
         guard UserRecord.isValidName(name) else {
             throw Invalid(file: file, line: section.line,
@@ -172,7 +175,7 @@ public struct ConfigFile: Sendable {
             serverKey: try reader.base64("server_key", length: 32)
         )
         let readOnly = try reader.boolean("read_only") ?? false
-        let root = reader.string("root").map { absolute($0, base: base) }
+        let root = reader.string("root").map { objectStorage ? $0.split(separator: "/").joined(separator: "/") : absolute($0, base: base) }
         let quota = try reader.byteCount("quota")
         let rateLimit = try reader.byteRate("rate_limit")
         try reader.rejectUnknown()

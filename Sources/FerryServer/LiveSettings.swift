@@ -10,8 +10,9 @@ import FerryPosix
 final class LiveSettings: Sendable {
     let configuration: ServerConfiguration
     let users: UserStore
-    /// The `[server] root`, for users without a root of their own.
-    let sharedRoot: ShareRoot
+    /// The `[server] root`, for users without a root of their own; nil on object storage, where no
+    /// local directory is served.
+    let sharedRoot: ShareRoot?
     /// The users' own roots, by user name.
     let userRoots: [String: ShareRoot]
     let transferLog: TransferLog?
@@ -36,11 +37,15 @@ final class LiveSettings: Sendable {
     init(configuration: ServerConfiguration, users: UserStore) throws(OpenFailure) {
         self.configuration = configuration
         self.users = users
-        do { sharedRoot = try ShareRoot(path: configuration.root) } catch {
-            throw .root(path: configuration.root, user: nil, error)
-        }
         var roots: [String: ShareRoot] = [:]
-        for name in users.names {
+        if configuration.storage != .local {
+            sharedRoot = nil
+        } else {
+            do { sharedRoot = try ShareRoot(path: configuration.root) } catch {
+                throw .root(path: configuration.root, user: nil, error)
+            }
+        }
+        for name in users.names where sharedRoot != nil {
             guard let path = users[name]?.root else { continue }
             do { roots[name] = try ShareRoot(path: path) } catch { throw .root(path: path, user: name, error) }
         }
@@ -55,11 +60,20 @@ final class LiveSettings: Sendable {
             ?? ScramCredentials.minimumIterations
     }
 
-    /// The root `user` works in.
-    func root(for user: UserRecord) -> ShareRoot { userRoots[user.name] ?? sharedRoot }
+    /// The local root `user` works in; nil on object storage.
+    func root(for user: UserRecord) -> ShareRoot? { userRoots[user.name] ?? sharedRoot }
 
-    /// Every root, by path.
+    /// Where `user` works: their local root, or their prefix in the bucket.
+    func storage(for user: UserRecord) -> UserStorage {
+        if case .s3(let settings) = configuration.storage {
+            return .s3(settings, prefix: settings.prefix + (user.root.map { $0.isEmpty ? "" : $0 + "/" } ?? ""))
+        }
+        return .local(root(for: user)!)
+    }
+
+    /// Every local root, by path.
     var roots: [String: ShareRoot] {
+        guard let sharedRoot else { return [:] }
         var all = [configuration.root: sharedRoot]
         for (name, root) in userRoots { if let path = users[name]?.root { all[path] = root } }
         return all

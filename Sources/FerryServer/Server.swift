@@ -4,6 +4,7 @@ import Glibc
 import Dispatch
 import FerryCrypto
 import FerryPosix
+import FerryS3
 import FerryTLS
 import FerryTransport
 import FerryWire
@@ -133,6 +134,12 @@ public final class Server: Sendable {
             }
         }
         manifests = ManifestStore(cacheDirectory: cache)
+        if case .s3(let bucket) = configuration.storage {
+            // A missing bucket or wrong credentials are said now, in one line, not at the first get.
+            do { try S3Bucket(settings: bucket, stallSeconds: 10).check() } catch {
+                throw ServerError("\(bucket.described): \(error.startupReason)")
+            }
+        }
         do {
             listener = try ListeningSocket(host: configuration.host, port: configuration.port)
         } catch {
@@ -205,6 +212,9 @@ public final class Server: Sendable {
             let removed = TemporaryFile.sweep(root: root.directory, keepPartials: configuration.uploadResumeTimeout)
             if removed > 0 { logger.info("removed \(removed) temporary file(s) left by an earlier run") }
         }
+        if case .s3(let bucket) = configuration.storage {
+            S3UploadSweeper.sweep(bucket, olderThan: configuration.uploadResumeTimeout, logger: logger)
+        }
         startExpiringPartials()
         let source = DispatchSource.makeReadSource(fileDescriptor: listener.descriptor.rawValue, queue: acceptQueue)
         source.setEventHandler { [self] in acceptPending() }
@@ -212,7 +222,8 @@ public final class Server: Sendable {
         state.withLock { $0.source = AcceptSource(source) }
         source.resume()
         let security = fingerprint.map { "TLS 1.3, server key \($0)" } ?? "clear text (protocol 1, no TLS)"
-        logger.info("listening on \(localAddress), serving \(configuration.root); \(security)")
+        let served = if case .s3(let bucket) = configuration.storage { bucket.described + (bucket.prefix.isEmpty ? "" : ", prefix \(bucket.prefix)") } else { configuration.root }
+        logger.info("listening on \(localAddress), serving \(served); \(security)")
         if let statusResponder {
             statusResponder.start()
             logger.info("answering status probes on udp \(statusResponder.address)")
@@ -252,6 +263,7 @@ public final class Server: Sendable {
                 }
                 if removed > 0 { logger.info("removed \(removed) file(s) of uploads not resumed within \(timeout.formattedSeconds) s") }
             }
+            if case .s3(let bucket) = configuration.storage { S3UploadSweeper.sweep(bucket, olderThan: timeout, logger: logger) }
         }
         state.withLock { $0.expiry = ExpiryTimer(timer) }
         timer.resume()

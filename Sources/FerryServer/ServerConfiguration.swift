@@ -52,6 +52,8 @@ public struct ServerConfiguration: Sendable {
     public var cacheDirectory: String?
     /// How long the verified chunks of an interrupted upload are kept for it to resume.
     public var uploadResumeTimeout: Duration = .seconds(86_400)
+    /// Where the files are: `[server] root` on this machine, or a bucket (`[storage]`).
+    public var storage: StorageBackend = .local
     /// Answer status probes on UDP, on the TCP listener's address and port (docs/PROTOCOL.md section 11).
     public var udpStatus = true
 

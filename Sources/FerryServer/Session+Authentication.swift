@@ -15,7 +15,7 @@ extension Session {
     /// The user is looked up in the configuration in force when the exchange starts, after config.ini
     /// was read again if it changed (``Server/reloadIfChanged()``); user and root come from that one
     /// reading, and stay the session's until it ends.
-    func authenticate() throws -> (UserRecord, ShareRoot)? {
+    func authenticate() throws -> (UserRecord, UserStorage)? {
         func remaining() throws -> Duration {
             let left = loginDeadline - .now
             if left <= .zero { throw TimeoutError(operation: "login (\(configuration.loginTimeout.formattedSeconds) s)") }
@@ -38,7 +38,7 @@ extension Session {
         }
     }
 
-    private func exchange(_ clientFirstText: String, remaining: () throws -> Duration) throws -> (UserRecord, ShareRoot)? {
+    private func exchange(_ clientFirstText: String, remaining: () throws -> Duration) throws -> (UserRecord, UserStorage)? {
         let clientFirst: ScramClientFirst
         do {
             clientFirst = try ScramClientFirst.parse(clientFirstText)
@@ -76,7 +76,7 @@ extension Session {
             server.loggedIn(handle)
             try reply(.authOK(AuthOK(message: serverFinal, user: user.name, readOnly: user.readOnly)))
             logger.info("login \(user.name)\(user.readOnly ? " (read-only)" : "")")
-            return (user, settings.root(for: user))
+            return (user, settings.storage(for: user))
         } catch let error as ScramError {
             let mismatch = error == .channelBindingMismatch
             logger.warning("login failed for \(Self.loggable(name)): \(known == nil && !mismatch ? "unknown user" : "\(error)")")

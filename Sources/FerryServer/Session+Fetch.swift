@@ -64,7 +64,7 @@ extension Session {
         return indices
     }
 
-    private func sendManifest(_ manifest: Manifest, name: String, mtime: Int64) throws {
+    func sendManifest(_ manifest: Manifest, name: String, mtime: Int64) throws {
         let hexes = manifest.chunks.map(\.hexString)
         var first = 0
         repeat {

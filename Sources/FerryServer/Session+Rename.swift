@@ -11,11 +11,7 @@ extension Session {
     /// symlink by a non-directory, an empty directory by a directory. Answers with the new name's `entry`.
     /// A rename never makes the root larger; replacing a file gives its bytes back to the quota.
     func rename(_ request: RenameRequest, root: ShareRoot) throws {
-        _ = try writingUser()
-        let from = try SharePath(parsing: request.from)
-        let to = try SharePath(parsing: request.to)
-        guard !from.isRoot else { throw ErrorReply(.permissionDenied, "the root cannot be renamed") }
-        guard !to.isRoot else { throw ErrorReply(.permissionDenied, "the root cannot be replaced") }
+        let (from, to) = try renamePaths(request)
         let source = try root.locate(from, followFinal: false)
         let target = try root.locate(to, followFinal: false)
         let status = try existingEntry(source)
@@ -54,6 +50,17 @@ extension Session {
     }
 
     /// The error for a rename(2) the kernel refused, naming both paths.
+    /// The checks every rename starts with, on any storage: a user who may write, two paths, neither
+    /// the root.
+    func renamePaths(_ request: RenameRequest) throws(ErrorReply) -> (from: SharePath, to: SharePath) {
+        _ = try writingUser()
+        let from = try SharePath(parsing: request.from)
+        let to = try SharePath(parsing: request.to)
+        guard !from.isRoot else { throw ErrorReply(.permissionDenied, "the root cannot be renamed") }
+        guard !to.isRoot else { throw ErrorReply(.permissionDenied, "the root cannot be replaced") }
+        return (from, to)
+    }
+
     private static func renameRefusal(_ error: PosixError, from: SharePath, to: SharePath) -> ErrorReply {
         switch error.code {
         case EEXIST: return ErrorReply(.alreadyExists, "\(to) exists already (rename with replace to replace it)")

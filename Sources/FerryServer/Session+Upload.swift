@@ -119,7 +119,7 @@ extension Session {
     }
 
     /// The held chunks, in `partial` pages.
-    private func sendHeld(_ held: [Int: [UInt8]], count: Int) throws {
+    func sendHeld(_ held: [Int: [UInt8]], count: Int) throws {
         let entries = held.keys.sorted().map { HeldChunk(index: $0, sha256: held[$0]!.hexString) }
         var first = 0
         repeat {

@@ -1,5 +1,6 @@
 import FerryCrypto
 import FerryPosix
+import FerryS3
 import FerryTLS
 import FerryTransport
 import FerryWire
@@ -22,6 +23,8 @@ final class Session {
     var user: UserRecord?
     /// Whether the current `upload` got as far as its `partial` reply.
     var uploadAnswered = false
+    /// The user's files on object storage, with this session's own connection to it; nil for a local root.
+    var objectStore: S3Store?
     /// When the connection was accepted.
     let started: ContinuousClock.Instant
     /// The end of the login timeout, which runs from the accept: TLS handshake, hello and login.
@@ -69,12 +72,12 @@ final class Session {
                 server: "ferryd/\(FerryVersion.current)", auth: [mechanism], chunkSize: configuration.chunkSize,
                 features: configuration.offersChunks ? [Hello.chunksFeature, Hello.mkdirFeature, Hello.manageFeature] : nil
             )), timeout: configuration.stallTimeout)
-            guard let (user, root) = try authenticate() else { return close(started, reason: "not logged in") }
+            guard let (user, storage) = try authenticate() else { return close(started, reason: "not logged in") }
             self.user = user
             server.status.sessionOpened()
             defer { server.status.sessionClosed() }
             logger[metadataKey: "user"] = "\(user.name)"
-            try serveCommands(root: root)
+            try serveCommands(storage: storage)
             close(started, reason: "bye")
         } catch let error as ChannelClosed {
             close(started, reason: error.description)
@@ -110,7 +113,7 @@ final class Session {
 
     // MARK: commands
 
-    private func serveCommands(root: ShareRoot) throws {
+    private func serveCommands(storage: UserStorage) throws {
         // After an `upload` refused before its `partial` reply, the `chunk`s and the `commit` a
         // pipelining client sent behind it are read and dropped (docs/PROTOCOL.md 6.6.4).
         var skippingRefusedUpload = false
@@ -147,29 +150,9 @@ final class Session {
                 channel.throttle = server.bandwidth.throttle(for: live.users[user.name] ?? user, maxRate: live.configuration.maxRate)
             }
             do {
-                switch message {
-                case .list(let request): try list(request, root: root)
-                case .stat(let request): try stat(request, root: root)
-                case .get(let request): try transfer("get", request.path) { try get(request, root: root) }
-                case .put(let request): try transfer("put", request.path) { try put(request, root: root) }
-                case .fetch where !configuration.offersChunks, .upload where !configuration.offersChunks,
-                     .mkdir where !configuration.offersChunks:
-                    throw ErrorReply(.unsupported, "this server does not offer \"\(message.type)\" (feature \(Hello.chunksFeature))")
-                case .fetch(let request): try transfer(request.chunks == [] ? "manifest" : "get", request.path) { try fetch(request, root: root) }
-                case .upload(let request): try transfer("put", request.path) { try upload(request, root: root) }
-                case .mkdir(let request): try makeDirectory(request, root: root)
-                case .rmdir where !configuration.offersChunks, .rm where !configuration.offersChunks,
-                     .rename where !configuration.offersChunks, .df where !configuration.offersChunks:
-                    throw ErrorReply(.unsupported, "this server does not offer \"\(message.type)\" (feature \(Hello.manageFeature))")
-                case .rmdir(let request): try removeDirectory(request, root: root)
-                case .rm(let request): try remove(request, root: root)
-                case .rename(let request): try rename(request, root: root)
-                case .df: try diskUsage(root: root)
-                case .bye: return
-                case .authStart, .authFinish:
-                    throw ErrorReply(.badRequest, "already logged in")
-                default:
-                    throw ErrorReply(.badRequest, "unexpected message \"\(message.type)\"")
+                switch storage {
+                case .local(let root): guard try dispatch(message, root: root) else { return }
+                case .s3(let settings, let prefix): guard try dispatch(message, settings: settings, prefix: prefix) else { return }
                 }
             } catch let refusal as ErrorReply {
                 logger.notice("\(message.type) refused: \(refusal.code): \(refusal.message)")
@@ -178,6 +161,35 @@ final class Session {
             }
             guard handle.endCommand() else { return }
         }
+    }
+
+    /// Serves one command on a local root; false after `bye`.
+    private func dispatch(_ message: Message, root: ShareRoot) throws -> Bool {
+        switch message {
+        case .list(let request): try list(request, root: root)
+        case .stat(let request): try stat(request, root: root)
+        case .get(let request): try transfer("get", request.path) { try get(request, root: root) }
+        case .put(let request): try transfer("put", request.path) { try put(request, root: root) }
+        case .fetch where !configuration.offersChunks, .upload where !configuration.offersChunks,
+             .mkdir where !configuration.offersChunks:
+            throw ErrorReply(.unsupported, "this server does not offer \"\(message.type)\" (feature \(Hello.chunksFeature))")
+        case .fetch(let request): try transfer(request.chunks == [] ? "manifest" : "get", request.path) { try fetch(request, root: root) }
+        case .upload(let request): try transfer("put", request.path) { try upload(request, root: root) }
+        case .mkdir(let request): try makeDirectory(request, root: root)
+        case .rmdir where !configuration.offersChunks, .rm where !configuration.offersChunks,
+             .rename where !configuration.offersChunks, .df where !configuration.offersChunks:
+            throw ErrorReply(.unsupported, "this server does not offer \"\(message.type)\" (feature \(Hello.manageFeature))")
+        case .rmdir(let request): try removeDirectory(request, root: root)
+        case .rm(let request): try remove(request, root: root)
+        case .rename(let request): try rename(request, root: root)
+        case .df: try diskUsage(root: root)
+        case .bye: return false
+        case .authStart, .authFinish:
+            throw ErrorReply(.badRequest, "already logged in")
+        default:
+            throw ErrorReply(.badRequest, "unexpected message \"\(message.type)\"")
+        }
+        return true
     }
 
     /// Reads and drops the body of a chunk sent behind a refused upload.

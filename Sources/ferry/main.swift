@@ -285,7 +285,7 @@ extension Ferry {
     struct Rename: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rename",
-            abstract: "Rename or move a remote file or directory, atomically.",
+            abstract: "Rename or move a remote file or directory, atomically (on an S3-backed server: a copy, then a delete).",
             discussion: "An existing NEW is refused unless -f is given; an existing directory NEW receives OLD under its own name.",
             aliases: ["mv"]
         )

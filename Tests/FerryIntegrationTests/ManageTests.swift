@@ -462,7 +462,8 @@ import Testing
         #expect(usage.quotaUsed == 1234, "regular files; a symlink is not followed")
         #expect(usage.quota == nil)
         let settings = server.server.settings
-        let root = settings.root(for: try #require(settings.users["alice"]))
+        let aliceRecord = try #require(settings.users["alice"])
+        let root = try #require(settings.root(for: aliceRecord))
         #expect(try server.server.quotas.used(in: root) == usage.quotaUsed)
         var st = statvfs()
         #expect(statvfs(server.share.path, &st) == 0)

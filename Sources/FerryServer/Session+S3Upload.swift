@@ -1,0 +1,167 @@
+import FerryCrypto
+import FerryS3
+import FerryWire
+
+extension Session {
+    /// `upload` on object storage: the same checks as on a local root, then the chunks, each verified
+    /// as it lands and streamed into a multipart upload (``S3PartWriter``); the object appears only when
+    /// every chunk is there and the content hash (and MD5, if given) match, and the digests are stored
+    /// beside it. A chunk that fails its digest, or comes before the ones ahead of it, is asked for
+    /// again in `incomplete`. Nothing is kept of a cut upload: the parts are aborted and the same
+    /// `upload` later starts over (its `partial` never holds chunks on object storage).
+    func s3Upload(_ request: UploadRequest, store: S3Store) throws -> TransferSummary {
+        uploadAnswered = false
+        let (user, path) = try uploader(request.path, size: request.size)
+        let replacing = try s3Replaceable(path, store: store)
+        try s3CheckQuota(user, size: request.size, replacing: replacing, store: store)
+        let writer = S3PartWriter(bucket: store.bucket, key: store.key(path), fileSize: request.size)
+        defer { writer.abort() }
+        let count = ChunkGrid.count(for: request.size)
+        uploadAnswered = true
+        try sendHeld([:], count: count)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkGrid.size, alignment: 64)
+        defer { buffer.deallocate() }
+        let md5 = Digest(.md5)
+        var digests: [[UInt8]] = []
+        var mismatched: [Int] = []
+        while true {
+            let message = try channel.receive(timeout: configuration.stallTimeout)
+            switch message {
+            case .chunk(let header):
+                guard header.index >= 0, header.index < count else {
+                    throw WireError.malformedMessage("chunk \(header.index) is out of range (the file has \(count) chunks)")
+                }
+                let length = ChunkGrid.length(of: header.index, fileSize: request.size)
+                guard header.size == length else {
+                    throw WireError.malformedMessage("chunk \(header.index) must be \(length) bytes, not \(header.size)")
+                }
+                guard let expected = [UInt8](hexString: header.sha256), expected.count == 32 else {
+                    throw WireError.malformedMessage("sha256 of chunk \(header.index) must be 64 hex digits")
+                }
+                let body = try s3ReceiveBody(length, into: buffer)
+                let sha256 = Digest(.sha256)
+                sha256.update(body)
+                guard sha256.finalize() == expected else {
+                    mismatched.append(header.index)
+                    continue
+                }
+                // Parts go up in order: a chunk ahead of the next one is asked for again later.
+                guard header.index == digests.count else { continue }
+                md5.update(body)
+                digests.append(expected)
+                try store.call { () throws(S3Error) in try writer.append(body) }
+            case .commit(let commit):
+                guard commit.contentHash.count == 64, [UInt8](hexString: commit.contentHash) != nil,
+                      commit.md5.map({ $0.count == 32 && [UInt8](hexString: $0) != nil }) ?? true else {
+                    throw WireError.malformedMessage("content_hash must be 64 hex digits and md5 32")
+                }
+                let next = digests.count
+                if next < count {
+                    if commit.last == true {
+                        throw ErrorReply(.checksumMismatch, "chunks \(ChunkRange.describe(Array(next..<count))) are missing or failed their digest; nothing was stored (on object storage a cut upload starts over)")
+                    }
+                    try reply(.incomplete(Incomplete(
+                        chunks: [ChunkRange(first: next, count: count - next)],
+                        mismatched: Array(ChunkRange.ranges(of: mismatched.sorted()).prefix(Self.maximumIncompleteRanges))
+                    )))
+                    mismatched = []
+                    continue
+                }
+                let manifest = Manifest(size: request.size, chunks: digests, md5: md5.finalize())
+                guard manifest.contentHash.hexString == commit.contentHash.lowercased() else {
+                    throw ErrorReply(.checksumMismatch, "the chunks received have content hash \(manifest.contentHash.hexString), not \(commit.contentHash); did the file change while it was sent? Nothing was stored")
+                }
+                let md5Hex = manifest.md5?.hexString ?? ""
+                if let expected = commit.md5, expected.lowercased() != md5Hex {
+                    throw ErrorReply(.checksumMismatch, "the data received has MD5 \(md5Hex), not \(expected); nothing was stored")
+                }
+                try s3Complete(writer, path: path, manifest: manifest, mtime: request.mtime, store: store)
+                try reply(.stored(Stored(path: path.description, size: request.size, md5: commit.md5 == nil ? nil : md5Hex,
+                                         contentHash: manifest.contentHash.hexString)))
+                return TransferSummary(path: path, md5: md5Hex)
+            default:
+                throw WireError.malformedMessage("expected \"chunk\" or \"commit\" during an upload, not \"\(message.type)\"")
+            }
+        }
+    }
+
+    /// `put` (protocol 1) on object storage: the body streamed into a multipart upload as it arrives,
+    /// hashed on the way; the object appears only when its MD5 matches.
+    func s3Put(_ request: PutRequest, store: S3Store) throws -> TransferSummary {
+        let (user, path) = try uploader(request.path, size: request.size)
+        guard let expectedMD5 = [UInt8](hexString: request.md5), expectedMD5.count == 16 else {
+            throw ErrorReply(.badRequest, "md5 must be 32 hex digits")
+        }
+        let replacing = try s3Replaceable(path, store: store)
+        try s3CheckQuota(user, size: request.size, replacing: replacing, store: store)
+        let writer = S3PartWriter(bucket: store.bucket, key: store.key(path), fileSize: request.size)
+        defer { writer.abort() }
+        try reply(.ready)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkGrid.size, alignment: 64)
+        defer { buffer.deallocate() }
+        let md5 = Digest(.md5)
+        var digests: [[UInt8]] = []
+        // After a failed part the rest of the body is still read, so the stream stays in step.
+        var failure: ErrorReply?
+        for index in 0..<ChunkGrid.count(for: request.size) {
+            let body = try s3ReceiveBody(ChunkGrid.length(of: index, fileSize: request.size), into: buffer)
+            md5.update(body)
+            let sha256 = Digest(.sha256)
+            sha256.update(body)
+            digests.append(sha256.finalize())
+            if failure == nil {
+                do { try writer.append(body) } catch { failure = S3Store.refusal(error) }
+            }
+        }
+        if let failure { throw failure }
+        let manifest = Manifest(size: request.size, chunks: digests, md5: md5.finalize())
+        guard manifest.md5 == expectedMD5 else {
+            throw ErrorReply(.checksumMismatch, "received data has MD5 \(manifest.md5?.hexString ?? ""), not \(expectedMD5.hexString); nothing was stored")
+        }
+        try s3Complete(writer, path: path, manifest: manifest, mtime: request.mtime, store: store)
+        try reply(.stored(Stored(path: path.description, size: request.size, md5: expectedMD5.hexString)))
+        return TransferSummary(path: path, md5: expectedMD5.hexString)
+    }
+
+    /// Makes the object appear and stores its digests, for the version the store now holds.
+    private func s3Complete(_ writer: S3PartWriter, path: SharePath, manifest: Manifest, mtime: Int64?, store: S3Store) throws(ErrorReply) {
+        try store.call { () throws(S3Error) in try writer.complete() }
+        guard let object = try store.call({ () throws(S3Error) in try store.bucket.head(store.key(path)) }) else {
+            throw ErrorReply(.internal, "object store: the object vanished as soon as it was stored")
+        }
+        try store.storeDigests(S3Digests(etag: object.etag, manifest: manifest, mtime: mtime ?? object.lastModified), of: path)
+    }
+
+    /// Exactly `length` body bytes into `buffer`.
+    private func s3ReceiveBody(_ length: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> UnsafeRawBufferPointer {
+        channel.beginBody()
+        var filled = 0
+        while filled < length {
+            let count = try channel.readBody(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<length]),
+                                             remaining: UInt64(length - filled), timeout: configuration.stallTimeout)
+            if count == 0 { throw WireError.truncated(expected: UInt64(length), received: UInt64(filled)) }
+            filled += count
+        }
+        channel.endBody()
+        return UnsafeRawBufferPointer(rebasing: buffer[..<length])
+    }
+
+    /// What an upload to `path` would replace (0 for nothing), refusing a directory and a missing parent.
+    func s3Replaceable(_ path: SharePath, store: S3Store) throws(ErrorReply) -> UInt64 {
+        try store.requireParent(of: path)
+        switch try store.find(path) {
+        case .file(let object): return object.size
+        case .directory: throw ErrorReply(.isDirectory, "is a directory")
+        case .nothing: return 0
+        }
+    }
+
+    /// The quota on object storage: the sizes under the user's prefix, added up from a listing.
+    private func s3CheckQuota(_ user: UserRecord, size: UInt64, replacing: UInt64, store: S3Store) throws(ErrorReply) {
+        guard let quota = user.quota else { return }
+        let used = try store.usedBytes()
+        guard used - min(used, replacing) + size <= quota else {
+            throw ErrorReply(.tooLarge, "\(size) bytes would exceed your quota: \(used) of \(quota) bytes used")
+        }
+    }
+}
