@@ -2,12 +2,16 @@
 SWIFT := $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 CONFIG ?= config.ini
 
-.PHONY: all deps build release run test test-large clean
+.PHONY: all deps test-deps build release run test test-large clean
 
 all: build
 
 deps:
 	@scripts/ensure-deps.sh
+
+# What only the tests need on top: haproxy, for LoadBalancerTests (docs/SCALING.md).
+test-deps:
+	@scripts/ensure-deps.sh test
 
 build: deps
 	$(SWIFT) build
@@ -21,7 +25,7 @@ run: release
 
 # Builds everything, tests included, then runs every test, then installs the debug build into a
 # temporary DESTDIR and checks what landed there (scripts/test-install.sh).
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/test-install.sh .build/debug

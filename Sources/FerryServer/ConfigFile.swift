@@ -122,6 +122,7 @@ public struct ConfigFile: Sendable {
         configuration.cacheDirectory = Self.absolute(reader.string("cache_dir") ?? ".ferry-cache", base: base)
         configuration.uploadResumeTimeout = try reader.duration("upload_resume_timeout") ?? configuration.uploadResumeTimeout
         configuration.udpStatus = try reader.boolean("udp_status") ?? configuration.udpStatus
+        configuration.trustedProxies = try reader.addressRanges("trusted_proxies") ?? configuration.trustedProxies
         try reader.rejectUnknown()
         return configuration
     }
