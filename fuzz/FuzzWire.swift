@@ -15,6 +15,9 @@
 //     split. Every decoded message must round-trip through encode/frame/decode unchanged.
 //  2. The whole input is decoded as one frame payload (same round-trip check on success).
 //  3. The input, as UTF-8, is parsed as a SharePath; on success the components are checked.
+//  4. The input is parsed as a PROXY protocol v2 header (and as an IP address and a CIDR range): a
+//     header never claims more bytes than there are, every prefix of it asks for more, and what it
+//     names encodes back to a header that parses the same.
 //
 // The last input byte picks the variant: bits 0-1 the splitting, bit 7 a small decoder limit.
 
@@ -41,6 +44,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         checkRoundTrip(message, coder: coder)
     }
     fuzzSharePath(input)
+    fuzzProxyHeader(input)
     return 0
 }
 
@@ -380,4 +384,32 @@ func hex(_ bytes: [UInt8]) -> String {
         out.append(digits[Int(byte & 15)])
     }
     return String(decoding: out, as: UTF8.self) + (bytes.count > 512 ? "…(\(bytes.count) bytes)" : "")
+}
+
+// MARK: - PROXY protocol header, addresses
+
+func fuzzProxyHeader(_ input: [UInt8]) {
+    switch ProxyHeader.parse(input) {
+    case .needMore(let count):
+        precondition(count > 0 && input.count + count <= ProxyHeader.maximumLength, "needMore(\(count)) after \(input.count) bytes")
+    case .invalid:
+        break
+    case .header(let header, let length):
+        if trace { log("proxy header: \(header), \(length) bytes") }
+        precondition(length >= ProxyHeader.fixedLength && length <= min(input.count, ProxyHeader.maximumLength), "length \(length)")
+        precondition(ProxyHeader.parse(input.prefix(length)) == .header(header, length: length), "the header alone parses differently")
+        if case .needMore = ProxyHeader.parse(input.prefix(length - 1)) {} else {
+            preconditionFailure("a header cut by one byte does not ask for more: \(hex(input))")
+        }
+        let encoded = header.encoded()
+        precondition(ProxyHeader.parse(encoded) == .header(header, length: encoded.count), "\(header) does not round-trip")
+    }
+    let text = String(decoding: input.prefix(64), as: UTF8.self)
+    if let address = IPAddress(text) {
+        precondition(IPAddress(address.description) == address, "\(text) -> \(address) does not round-trip")
+    }
+    if let range = try? AddressRange(parsing: text) {
+        precondition(range.contains(range.network), "\(range) does not hold its own network")
+        precondition((try? AddressRange(parsing: range.description)) == range, "\(range) does not round-trip")
+    }
 }

@@ -19,6 +19,11 @@ public final class Socket: Sendable {
         try? Posix.setsockopt(descriptor.rawValue, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: Int32(1))
     }
 
+    /// This end's address and port; nil when the socket is closed.
+    public var localAddress: SocketAddress? {
+        (try? Posix.getsockname(descriptor.rawValue)).map { SocketAddress(storage: $0) }
+    }
+
     /// Connects to the first address of `host` that answers within `timeout`, from the local address
     /// `source` when one is given (a numeric address of the same family; the port is picked by the kernel).
     public static func connect(host: String, port: Int, timeout: Duration, source: String? = nil) throws -> Socket {

@@ -124,6 +124,7 @@ public struct ConfigFile: Sendable {
         configuration.uploadResumeTimeout = try reader.duration("upload_resume_timeout") ?? configuration.uploadResumeTimeout
         configuration.udpStatus = try reader.boolean("udp_status") ?? configuration.udpStatus
         configuration.maxRate = try reader.byteRate("max_rate")
+        configuration.trustedProxies = try reader.addressRanges("trusted_proxies") ?? configuration.trustedProxies
         try reader.rejectUnknown()
         return configuration
     }

@@ -67,6 +67,21 @@ struct KeyReader {
         return Array(data)
     }
 
+    /// A comma-separated list of IP addresses and CIDR ranges (`10.0.0.0/8, 2001:db8::7`); empty or
+    /// absent: none.
+    mutating func addressRanges(_ key: String) throws(ConfigFile.Invalid) -> [AddressRange]? {
+        guard let text = string(key) else { return nil }
+        var ranges: [AddressRange] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let entry = item.trimmingCharacters(in: .whitespaces)
+            guard !entry.isEmpty else { throw invalid(key, "has an empty entry (a comma too many)") }
+            do { ranges.append(try AddressRange(parsing: entry)) } catch {
+                throw invalid(key, "entry \(error)")
+            }
+        }
+        return ranges
+    }
+
     func rejectUnknown() throws(ConfigFile.Invalid) {
         if let unknown = section.values.keys.sorted(by: { line(of: $0) < line(of: $1) }).first(where: { !used.contains($0) }) {
             throw ConfigFile.Invalid(file: file, line: line(of: unknown), reason: "[\(section.name)]: unknown key \"\(unknown)\"")

@@ -19,6 +19,10 @@ import Synchronization
 /// nothing waits for a shared pool. Every wait on a socket is bounded by a timeout from the
 /// configuration, so no thread sleeps forever.
 ///
+/// A connection from one of `trusted_proxies` (a load balancer) starts with a PROXY protocol header
+/// naming the client, which is read on the connection's thread before anything else; the client then
+/// takes the connection's places by address (see ``ProxiedConnection`` and docs/SCALING.md).
+///
 /// Made from a config.ini, the server reads it again on ``reloadConfiguration()`` (SIGHUP) and when it
 /// finds the file changed as a client starts to log in; see ``ConfigReloader``. The users, their roots
 /// and most settings then change for the connections to come, without dropping any.
@@ -351,25 +355,47 @@ public final class Server: Sendable {
     }
 
     /// Answers a connection that is not admitted with one error frame and closes it.
-    private func refuse(_ socket: Socket, _ reply: ErrorReply) {
-        logger.warning("refused \(socket.peer?.description ?? "?"): \(reply.message)")
+    private func refuse(_ handle: ConnectionHandle, _ reply: ErrorReply) {
+        logger.warning("refused \(handle.peer)\(handle.proxy.map { " (via \($0))" } ?? ""): \(reply.message)")
         // A fresh socket's send buffer is empty, so this small frame cannot block.
-        try? MessageChannel(stream: socket).send(.error(reply), timeout: .zero)
-        socket.close()
+        try? MessageChannel(stream: handle.socket).send(.error(reply), timeout: .zero)
+        handle.socket.close()
     }
 
+    /// Admits a connection just accepted, or refuses it. A connection from one of `trusted_proxies`
+    /// is admitted provisionally (see ``admitFromProxy(_:peer:)``).
     private func admit(_ socket: Socket) {
-        let address = socket.peer?.host ?? "unknown"
-        let handle = ConnectionHandle(socket: socket, address: address)
-        if let remaining = loginGuard.banRemaining(for: address) {
-            refuse(socket, LoginGuard.refusal(of: address, remaining: remaining))
+        let ip = socket.peer.flatMap { IPAddress(bytes: $0.addressBytes) }
+        if let ip, configuration.trustedProxies.contains(where: { $0.contains(ip) }) {
+            admitFromProxy(socket, peer: ip)
             return
+        }
+        let address = ip?.description ?? "unknown"
+        let handle = ConnectionHandle(socket: socket, address: address, peer: socket.peer?.description ?? address)
+        if let refusal = admission(of: handle) {
+            refuse(handle, refusal)
+            return
+        }
+        serve(handle) { [self] started in
+            Session.serve(server: self, handle: handle, started: started)
+            return handle
+        }
+    }
+
+    /// Takes the places `handle` needs, by its client's address, or says why it gets none: the address
+    /// is banned, the server is stopping, or a connection limit is reached. `provisional`, when given,
+    /// is the handle the same connection had while its proxy's header was read: it already holds a
+    /// place among the connections, which `handle` takes over.
+    private func admission(of handle: ConnectionHandle, replacing provisional: ConnectionHandle? = nil) -> ErrorReply? {
+        let address = handle.address
+        if let remaining = loginGuard.banRemaining(for: address) {
+            return LoginGuard.refusal(of: address, remaining: remaining)
         }
         var evicted: ConnectionHandle?
         let configuration = configuration
         let refusal: String? = state.withLock { state in
             if state.stopping { return "server is shutting down" }
-            if state.connections.count >= configuration.maxConnections {
+            if provisional == nil && state.connections.count >= configuration.maxConnections {
                 return "server is at its limit of \(configuration.maxConnections) connections"
             }
             if state.perAddress[address, default: 0] >= configuration.maxConnectionsPerAddress {
@@ -380,26 +406,77 @@ public final class Server: Sendable {
             case .admittedEvicting(let victim): evicted = victim
             case .admitted: break
             }
+            if let provisional { state.connections[ObjectIdentifier(provisional)] = nil }
             state.connections[ObjectIdentifier(handle)] = handle
             state.perAddress[address, default: 0] += 1
             return nil
         }
-        if let refusal {
-            refuse(socket, ErrorReply(.busy, refusal))
-            return
-        }
+        if let refusal { return ErrorReply(.busy, refusal) }
         if let evicted {
             logger.notice("closing the oldest connection from \(evicted.address) waiting to log in, to admit \(address)")
             evicted.terminate()
         }
+        return nil
+    }
+
+    /// A connection from a trusted proxy: it counts against `max_connections` at once, and against the
+    /// limits per address (bans, `max_connections_per_address`, the pending logins) only once its
+    /// PROXY header has named the client, on the connection's own thread (``ProxiedConnection``).
+    private func admitFromProxy(_ socket: Socket, peer: IPAddress) {
+        let provisional = ConnectionHandle(socket: socket, address: peer.description, peer: socket.peer?.description ?? peer.description)
+        let configuration = configuration
+        let refusal: String? = state.withLock { state in
+            if state.stopping { return "server is shutting down" }
+            if state.connections.count >= configuration.maxConnections {
+                return "server is at its limit of \(configuration.maxConnections) connections"
+            }
+            state.connections[ObjectIdentifier(provisional)] = provisional
+            return nil
+        }
+        if let refusal {
+            // Nothing has been read yet: no byte may go to the proxy's client before the header is
+            // off the stream, so the connection just closes.
+            logger.warning("refused \(provisional.peer), a trusted proxy: \(refusal)")
+            socket.close()
+            return
+        }
+        serve(provisional, counted: false) { [self] started in
+            let deadline = started + configuration.loginTimeout
+            guard let (handle, local) = ProxiedConnection(provisional: provisional, deadline: deadline, logger: logger).client() else {
+                return nil
+            }
+            if let refusal = admission(of: handle, replacing: provisional) {
+                // The client may be sending its first flight already, behind the header.
+                handle.socket.discardFirstFlight()
+                refuse(handle, refusal)
+                return nil
+            }
+            guard ProxiedConnection.expectsMore(over: handle, local: local, tls: tls != nil, deadline: deadline, logger: logger) else {
+                return handle
+            }
+            Session.serve(server: self, handle: handle, started: started)
+            return handle
+        }
+    }
+
+    /// Runs `body` on a thread of its own for an admitted connection, then closes it and gives up its
+    /// places. `body` gets the time its thread started, from which the login timeout runs, and returns
+    /// the handle the connection ended under, which holds the places by address (nil: only `handle`'s
+    /// place among the connections); `counted` says whether `handle` itself holds such places from the
+    /// start.
+    private func serve(_ handle: ConnectionHandle, counted: Bool = true,
+                       _ body: @escaping @Sendable (ContinuousClock.Instant) -> ConnectionHandle?) {
         sessions.enter()
         status.connectionOpened()
         let thread = Thread { [self] in
-            Session.serve(server: self, handle: handle)
-            socket.close()
+            let ended = body(.now)
+            handle.socket.close()
             state.withLock { state in
                 state.connections[ObjectIdentifier(handle)] = nil
-                state.pending.remove(handle, from: address)
+                guard let counting = ended ?? (counted ? handle : nil) else { return }
+                state.connections[ObjectIdentifier(counting)] = nil
+                let address = counting.address
+                state.pending.remove(counting, from: address)
                 state.perAddress[address, default: 1] -= 1
                 if state.perAddress[address] == 0 { state.perAddress[address] = nil }
             }

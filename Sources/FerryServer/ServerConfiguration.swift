@@ -56,6 +56,10 @@ public struct ServerConfiguration: Sendable {
     public var storage: StorageBackend = .local
     /// Answer status probes on UDP, on the TCP listener's address and port (docs/PROTOCOL.md section 11).
     public var udpStatus = true
+    /// Load balancers whose connections start with a PROXY protocol v2 header naming the client
+    /// (docs/PROTOCOL.md section 1.2): a connection from these addresses must send one, a connection
+    /// from any other must not. Empty: none, every peer is the client itself.
+    public var trustedProxies: [AddressRange] = []
 
     /// Bytes per second of file data that all sessions together may move, both ways; nil for no
     /// limit. Each user's own `rate_limit` applies as well.

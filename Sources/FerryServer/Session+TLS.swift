@@ -30,13 +30,20 @@ extension Session {
             logger.notice("disconnected before the TLS handshake: \(error)")
             return nil
         }
-        var first: UInt8 = 0
-        let peeked = withUnsafeMutableBytes(of: &first) { buffer -> Int? in (try? socket.peek(into: buffer)) ?? nil }
+        var head = [UInt8](repeating: 0, count: ProxyHeader.fixedLength)
+        let peeked = head.withUnsafeMutableBytes { buffer -> Int? in (try? socket.peek(into: buffer)) ?? nil }
         guard let peeked, peeked > 0 else {
             logger.info("disconnected before the TLS handshake")
             return nil
         }
+        if ProxyHeader.looksLikeHeader(head.prefix(peeked)) {
+            logger.notice("\(untrustedProxyReason(handle)): told so in clear text and closed")
+            socket.discardFirstFlight()
+            try? MessageChannel(stream: socket).send(.error(untrustedProxyReply(handle)), timeout: .milliseconds(200))
+            return nil
+        }
         // Every TLS record, and so every ClientHello, starts with its content type: 22 (handshake).
+        let first = head[0]
         guard first == 0x16 else {
             refuseClearText(socket, logger: logger, why: "sent a first byte that cannot start TLS (0x\(String(first, radix: 16)))")
             return nil

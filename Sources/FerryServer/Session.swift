@@ -45,12 +45,13 @@ final class Session {
         loginDeadline = started + configuration.loginTimeout
     }
 
-    /// Serves one accepted connection to its end.
-    static func serve(server: Server, handle: ConnectionHandle) {
-        let started = ContinuousClock.now
+    /// Serves one accepted connection to its end; its login timeout runs from `started`, when its
+    /// thread started (before a proxy's header was read, if there was one).
+    static func serve(server: Server, handle: ConnectionHandle, started: ContinuousClock.Instant) {
         let configuration = server.configuration
         var logger = server.logger
-        logger[metadataKey: "peer"] = "\(handle.socket.peer?.description ?? handle.address)"
+        logger[metadataKey: "peer"] = "\(handle.peer)"
+        if let proxy = handle.proxy { logger[metadataKey: "proxy"] = "\(proxy)" }
         logger.info("connected")
         var tls: TLSStream?
         if let context = server.tls {
@@ -85,6 +86,12 @@ final class Session {
             lastWord(ErrorReply(.timeout, "\(error)"))
             close(started, reason: "\(error)")
         } catch let error as WireError {
+            if user == nil, case .frameTooLarge(let length, _) = error, ProxyHeader.startsHeader(frameLength: length) {
+                // Protocol 1's first frame: a proxy that is not in trusted_proxies sent its header.
+                lastWord(Self.untrustedProxyReply(handle))
+                close(started, reason: Self.untrustedProxyReason(handle))
+                return
+            }
             lastWord(ErrorReply(error.code, error.description))
             close(started, reason: "protocol violation: \(error)")
         } catch let error as UnframeableMessage {

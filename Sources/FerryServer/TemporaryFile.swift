@@ -37,10 +37,10 @@ public enum TemporaryFile {
     }
 
     /// Removes temporary files under `root`, at any depth, never following symlinks (a reserved symlink
-    /// is removed itself): the plain ones when `plain` is set (only when no upload can be running: at
-    /// start and stop), and the resumable partials (``UploadPartial``) last touched more than
-    /// `keepPartials` ago and not in use (with `keepPartials` nil, all of them). Calls `removedPartial`
-    /// with the size of each resumable data file removed. Returns how many files went.
+    /// is removed itself): the plain ones not in use when `plain` is set (at start and stop, when no
+    /// upload of this ferryd's can be running), and the resumable partials (``UploadPartial``) last
+    /// touched more than `keepPartials` ago and not in use (with `keepPartials` nil, all of them). Calls
+    /// `removedPartial` with the size of each resumable data file removed. Returns how many files went.
     @discardableResult
     public static func sweep(root: Descriptor, plain: Bool = true, keepPartials: Duration? = nil,
                              removedPartial: (UInt64) -> Void = { _ in }) -> Int {
@@ -50,6 +50,9 @@ public enum TemporaryFile {
             guard isReserved(name) else { return }
             let resumable = name.utf8.starts(with: resumablePrefix.utf8) && status.kind == .file
             if !resumable && !plain { return }
+            // A `put` under way holds the lock on its temporary file: on a share that several ferryd
+            // serve (docs/SCALING.md), another one's upload, which its end removes or stores.
+            if !resumable && status.kind == .file && !lockIfIdle(name, in: directory).idle { return }
             if resumable, let keepPartials {
                 guard now - status.modificationTime > keepPartials.components.seconds else { return }
                 // In use by an upload right now: the lock on its data file says so.

@@ -30,11 +30,13 @@ final class HardConnection: @unchecked Sendable {
     /// The TLS stream when the server speaks protocol 2.
     let tls: TLSStream?
 
-    /// Connects (from the loopback address `source`, if given), with a TLS handshake first when `tls`
-    /// (any server key is accepted: these tests are about what comes after); reads the hello unless
-    /// `readHello` is false.
-    init(port: Int, readHello: Bool = true, source: String? = nil, tls: Bool = false) throws {
-        socket = try Socket.connect(host: "127.0.0.1", port: port, timeout: .seconds(5), source: source)
+    /// Connects (from the loopback address `source`, if given), sends `preamble` (a PROXY header,
+    /// say) if given, with a TLS handshake first when `tls` (any server key is accepted: these tests
+    /// are about what comes after); reads the hello unless `readHello` is false.
+    init(port: Int, readHello: Bool = true, source: String? = nil, tls: Bool = false, preamble: [UInt8] = []) throws {
+        let connected = try Socket.connect(host: "127.0.0.1", port: port, timeout: .seconds(5), source: source)
+        if !preamble.isEmpty { try preamble.withUnsafeBytes { try connected.write($0, timeout: .seconds(5)) } }
+        socket = connected
         if tls {
             let secured = try TLSStream(context: try TLSContext.client(.pinning), socket: socket)
             try secured.handshake(deadline: .now + .seconds(5))

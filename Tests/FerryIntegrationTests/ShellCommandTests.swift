@@ -131,10 +131,11 @@ import Testing
     }
 
     @Test func theShellLogsInAgainAfterTheServerClosedAnIdleConnection() throws {
-        let server = try TestServer { $0.idleTimeout = .seconds(2) }
+        // Long enough that a login and a command fit in it on a loaded machine, short enough to wait out.
+        let server = try TestServer { $0.idleTimeout = .seconds(4) }
         try FileManager.default.createDirectory(at: server.url("docs"), withIntermediateDirectories: true)
         try Data("a".utf8).write(to: server.url("docs/a.txt"))
-        let shell = try cli.ferry(server, [], input: "cd docs\n!sleep 3\nls\npwd\n", in: local.url)
+        let shell = try cli.ferry(server, [], input: "cd docs\n!sleep 5\nls\npwd\n", in: local.url)
         #expect(shell.status == 0, "stderr: \(shell.stderr)")
         #expect(shell.stderr.contains("reconnected"))
         #expect(shell.stdout.contains("a.txt"), "the remote directory was kept")
