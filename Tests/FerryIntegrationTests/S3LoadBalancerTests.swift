@@ -19,6 +19,7 @@ import Testing
 
     @Test func aPutOnOneNodeIsAVerifiedGetOnTheOtherUnderOnePinnedKey() throws {
         let (store, cluster) = try Self.start()
+        defer { withExtendedLifetime(store) {} }   // SeaweedFS stops last, whichever way the test ends
         let bucket = try store.bucketClient()
         let local = try LocalDirectory()
         let data = try randomBytes((18 << 20) + 12_345)   // five chunks, a multipart upload of two parts
@@ -83,11 +84,11 @@ import Testing
         #expect(eventually { lines().contains { $0.hasSuffix("login carol") } && lines().contains { $0.contains("get mine.txt") } },
                 "\(cluster.nodes[node].log.suffix(1000))")
         #expect(lines().allSatisfy { $0.contains("proxy=127.0.0.1:") }, "\(lines())")
-        _ = store
     }
 
     @Test func aNodeKilledMidPutLeavesNoObjectAndTheRetryFinishesOnTheOther() throws {
         let (store, cluster) = try Self.start()
+        defer { withExtendedLifetime(store) {} }   // SeaweedFS stops last, whichever way the test ends
         let bucket = try store.bucketClient()
         let local = try LocalDirectory()
         let data = try randomBytes(40 << 20)
@@ -139,6 +140,5 @@ import Testing
         #expect(got.status == 0 && got.stderr.contains("SHA-256 verified"), "\(got)")
         #expect(try Data(contentsOf: local.file("copy.bin")) == data, "byte-equal")
         #expect(cluster.nodes[1 - serving].process.isRunning)
-        _ = store
     }
 }
