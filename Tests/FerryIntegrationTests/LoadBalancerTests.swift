@@ -19,7 +19,9 @@ import Testing
         let balancer: HAProxyProcess
         let client: LocalDirectory
 
-        init() throws {
+        /// - Parameter storage: text appended to every node's config.ini, such as the same `[storage]`
+        ///   section (S3LoadBalancerTests); without it the nodes share a local directory.
+        init(storage: String = "") throws {
             shared = try LocalDirectory()
             try FileManager.default.createDirectory(at: shared.file("share"), withIntermediateDirectories: true)
             let certificate = shared.file("ferryd.crt").path, privateKey = shared.file("ferryd.key").path
@@ -33,7 +35,7 @@ import Testing
                 try users.write(to: directory.file("config.ini"), atomically: true, encoding: .utf8)
                 nodes.append(try FerrydProcess(
                     server: "root = \(shared.file("share").path)\ntrusted_proxies = 127.0.0.1\ntransfer_log = transfers.log\n",
-                    sections: "[tls]\ncertificate = \(certificate)\nprivate_key = \(privateKey)\n", in: directory))
+                    sections: "[tls]\ncertificate = \(certificate)\nprivate_key = \(privateKey)\n" + storage, in: directory))
             }
             self.nodes = nodes
             balancer = try HAProxyProcess(backends: nodes.map(\.port))
@@ -80,6 +82,26 @@ import Testing
             }
             return outcomes
         }
+
+        /// Runs `ferry ls` through the balancer until each node has answered one (told apart by their
+        /// logs' `ls /: ` lines), at most `tries` times: what each node listed.
+        func listingsFromEachNode(tries: Int = 6) throws -> [Int: String] {
+            var listings: [Int: String] = [:]
+            for _ in 0..<tries where listings.count < nodes.count {
+                let before = nodes.map { $0.logLines(containing: "ls /: ") }
+                let ls = try ferry(["ls"])
+                #expect(ls.status == 0, "stderr: \(ls.stderr)")
+                guard eventually(within: .seconds(2), { nodes.map { $0.logLines(containing: "ls /: ") } != before }) else { continue }
+                let node = nodes.indices.first { nodes[$0].logLines(containing: "ls /: ") > before[$0] }!
+                listings[node] = ls.stdout
+            }
+            return listings
+        }
+
+        /// The node with more `login carol` lines in its log than `logins` (counts taken before), if any.
+        func nodeLoggedIn(since logins: [Int]) -> Int? {
+            nodes.indices.first { nodes[$0].logLines(containing: "login carol") > logins[$0] }
+        }
     }
 
     @Test func aFilePutThroughOneNodeIsServedByTheOtherUnderTheSameKey() throws {
@@ -106,15 +128,7 @@ import Testing
         #expect(try Data(contentsOf: local.file("copy.bin")) == data, "byte-equal, and verified (chunk digests and --md5)")
 
         // ls: each node answers once, and both say the same.
-        var listings: [Int: String] = [:]
-        for _ in 0..<6 where listings.count < 2 {
-            let before = cluster.nodes.map { $0.logLines(containing: "ls /: ") }
-            let ls = try cluster.ferry(["ls"])
-            #expect(ls.status == 0, "stderr: \(ls.stderr)")
-            guard eventually(within: .seconds(2), { cluster.nodes.map { $0.logLines(containing: "ls /: ") } != before }) else { continue }
-            let node = cluster.nodes.indices.first { cluster.nodes[$0].logLines(containing: "ls /: ") > before[$0] }!
-            listings[node] = ls.stdout
-        }
+        let listings = try cluster.listingsFromEachNode()
         #expect(listings.count == 2, "both nodes answered an ls")
         #expect(listings[0] == listings[1])
         #expect(listings[0]?.contains("report.bin") == true)
@@ -185,9 +199,8 @@ import Testing
             outcome.withLock { $0 = result }
         }
         #expect(eventually(within: .seconds(30)) { relay.passed(1).clientToServer >= 10 << 20 }, "\(String(describing: outcome.current))")
-        func servingNode() -> Int? { cluster.nodes.indices.first { cluster.nodes[$0].logLines(containing: "login carol") > logins[$0] } }
-        #expect(eventually { servingNode() != nil })
-        let serving = try #require(servingNode())
+        #expect(eventually { cluster.nodeLoggedIn(since: logins) != nil })
+        let serving = try #require(cluster.nodeLoggedIn(since: logins))
         #expect(eventually(within: .seconds(10)) { Self.verifiedChunks(under: cluster.share) >= 2 }, "\(temporaryFiles(under: cluster.share))")
 
         kill(cluster.nodes[serving].process.processIdentifier, SIGKILL)

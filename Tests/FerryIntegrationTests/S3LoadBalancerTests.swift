@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FerryS3
+import FerryWire
+import Foundation
+import Testing
+
+/// Two ferryd over the same SeaweedFS bucket (`[storage] backend = s3`, docs/STORAGE.md), with one key
+/// and the same users, behind one HAProxy in TCP mode sending PROXY v2 headers (docs/SCALING.md): the
+/// cluster of LoadBalancerTests with a bucket in place of a shared directory. Every process (weed,
+/// haproxy, both ferryd) runs on free loopback ports and is stopped by its PID, also when a test fails.
+@Suite struct S3LoadBalancerTests {
+    /// SeaweedFS and, over its bucket, the two nodes and their balancer.
+    static func start() throws -> (store: SeaweedFS, cluster: LoadBalancerTests.Cluster) {
+        let store = try SeaweedFS()
+        return (store, try LoadBalancerTests.Cluster(storage: store.storageSection()))
+    }
+
+    @Test func aPutOnOneNodeIsAVerifiedGetOnTheOtherUnderOnePinnedKey() throws {
+        let (store, cluster) = try Self.start()
+        defer { withExtendedLifetime(store) {} }   // SeaweedFS stops last, whichever way the test ends
+        let bucket = try store.bucketClient()
+        let local = try LocalDirectory()
+        let data = try randomBytes((18 << 20) + 12_345)   // five chunks, a multipart upload of two parts
+        try data.write(to: local.file("report.bin"))
+        #expect(cluster.nodes[0].fingerprint == cluster.nodes[1].fingerprint, "one key on both nodes")
+
+        // First contact records the balancer's key; every command after this one is --strict.
+        let put = try cluster.ferry(["put", local.file("report.bin").path, "report.bin"], strict: false)
+        #expect(put.status == 0 && put.stderr.contains("SHA-256 verified"), "\(put)")
+        #expect(eventually { !cluster.served("put", "report.bin").isEmpty })
+        let putNode = try #require(cluster.served("put", "report.bin").first)
+        let other = 1 - putNode
+        // In the bucket: the object, and its digests beside it, written once by the node that stored it.
+        #expect(try bucket.head("share/report.bin")?.size == UInt64(data.count))
+        let digests = try bucket.head("share/.ferry-upload-digests-report.bin")
+        #expect(digests != nil)
+        #expect(try bucket.pendingUploads(prefix: "").isEmpty)
+
+        // A get served by the other node: byte-equal, verified chunk by chunk, by content hash and --md5.
+        let gets = try cluster.untilServed(by: other, {
+            try? FileManager.default.removeItem(at: local.file("copy.bin"))
+            return try cluster.ferry(["get", "--md5", "report.bin", local.file("copy.bin").path])
+        }, servedBy: { cluster.served("get", "report.bin") })
+        #expect(gets.allSatisfy { $0.status == 0 && $0.stderr.contains("SHA-256 and MD5 verified") }, "\(gets.map(\.stderr))")
+        #expect(cluster.served("get", "report.bin").contains(other), "node\(other) served a get: \(cluster.served("get", "report.bin"))")
+        #expect(try Data(contentsOf: local.file("copy.bin")) == data)
+        // Served from the stored digests: the other node did not hash the object and store them again.
+        #expect(try bucket.head("share/.ferry-upload-digests-report.bin") == digests)
+
+        // ls (--strict) answered once by each node: the same listing.
+        let listings = try cluster.listingsFromEachNode()
+        #expect(listings.count == 2, "both nodes answered an ls")
+        #expect(listings[0] == listings[1], "\(listings)")
+        #expect(listings[0]?.contains("report.bin") == true && listings[0]?.contains("\(data.count)") == true, "\(listings)")
+        #expect(listings[0]?.contains(".ferry-upload") == false, "digests are never listed")
+
+        // One pinned key: one known_hosts line, the balancer's, held by --strict commands on both nodes.
+        let known = try String(contentsOf: cluster.knownHosts, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(known.count == 1, "\(known)")
+        #expect(known.first?.contains("127.0.0.1:\(cluster.balancer.port)") == true && known.first?.contains(cluster.nodes[0].fingerprint!.text) == true,
+                "\(known)")
+
+        // The client's real address: a raw client on 127.0.0.2, through the balancer on 127.0.0.1.
+        let connection = try HardConnection(port: cluster.balancer.port, source: "127.0.0.2", tls: true)
+        let clientPort = try #require(connection.socket.localAddress?.port)
+        let login = try connection.login(user: "carol", password: "pw")
+        guard case .authOK = login else {
+            Issue.record("carol could not log in through the balancer: \(login)")
+            return
+        }
+        #expect(errorCode(try connection.put("mine.txt", Array("mine".utf8))) == nil)
+        #expect(try connection.get("mine.txt").body == Array("mine".utf8))
+        connection.stream.close()
+        #expect(try bucket.getSmall("share/mine.txt") == Array("mine".utf8))
+        #expect(eventually { !cluster.served("put", "mine.txt").isEmpty })
+        let node = try #require(cluster.served("put", "mine.txt").first)
+        #expect(eventually { cluster.transfers(node).filter { $0["path"] as? String == "mine.txt" }.count == 2 })
+        let records = cluster.transfers(node).filter { $0["path"] as? String == "mine.txt" }
+        #expect(records.count == 2 && records.allSatisfy { $0["address"] as? String == "127.0.0.2" }, "\(records)")
+        // The node's log too: the session is the client's, come through the balancer.
+        func lines() -> [Substring] { cluster.nodes[node].log.split(separator: "\n").filter { $0.contains("peer=127.0.0.2:\(clientPort)") } }
+        #expect(eventually { lines().contains { $0.hasSuffix("login carol") } && lines().contains { $0.contains("get mine.txt") } },
+                "\(cluster.nodes[node].log.suffix(1000))")
+        #expect(lines().allSatisfy { $0.contains("proxy=127.0.0.1:") }, "\(lines())")
+    }
+
+    @Test func aNodeKilledMidPutLeavesNoObjectAndTheRetryFinishesOnTheOther() throws {
+        let (store, cluster) = try Self.start()
+        defer { withExtendedLifetime(store) {} }   // SeaweedFS stops last, whichever way the test ends
+        let bucket = try store.bucketClient()
+        let local = try LocalDirectory()
+        let data = try randomBytes(40 << 20)
+        try data.write(to: local.file("big.bin"))
+        // Record the key first, so that the put below is one connection.
+        let first = try cluster.ferry(["ls"], strict: false)
+        #expect(first.status == 0, "stderr: \(first.stderr)")
+
+        // The put goes through a relay that stops passing its bytes after 22 MiB: past the first
+        // 16 MiB part, so a multipart upload is under way in the bucket.
+        let relay = try CuttingRelay(to: cluster.balancer.port)
+        relay.hold(connection: 1, .clientToServer, after: 22 << 20)
+        let logins = cluster.nodes.map { $0.logLines(containing: "login carol") }
+        let outcome = Locked<CommandLineTests.Outcome?>(nil)
+        let arguments = ["put", local.file("big.bin").path, "big.bin"]
+        // (Not --strict: to the client the relay is another server, met for the first time.)
+        let command = ["--port", "\(relay.port)", "--user", "carol", "--known-hosts", cluster.knownHosts.path] + arguments
+        let done = onThread {
+            let result = try? CommandLineTests.run("ferry", command, environment: ["FERRY_PASSWORD": "pw"])
+            outcome.withLock { $0 = result }
+        }
+        #expect(eventually(within: .seconds(30)) { relay.passed(1).clientToServer >= 22 << 20 }, "\(String(describing: outcome.current))")
+        #expect(eventually { cluster.nodeLoggedIn(since: logins) != nil })
+        let serving = try #require(cluster.nodeLoggedIn(since: logins))
+        #expect(eventually(within: .seconds(15)) { (try? bucket.pendingUploads(prefix: "share/big.bin").count) == 1 },
+                "a multipart upload under way")
+
+        kill(cluster.nodes[serving].process.processIdentifier, SIGKILL)
+        cluster.nodes[serving].process.waitUntilExit()
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        #expect(outcome.current.map { $0.status != 0 } == true, "the first attempt failed: \(String(describing: outcome.current))")
+
+        // Nothing under the final name: not in the bucket, not to the surviving node.
+        #expect(try bucket.head("share/big.bin") == nil, "no object under the final name")
+        let stat = try cluster.ferry(["stat", "big.bin"])
+        #expect(stat.status != 0, "\(stat)")
+        let ls = try cluster.ferry(["ls"])
+        #expect(ls.status == 0 && !ls.stdout.contains("big.bin"), "\(ls)")
+        // The killed node's upload stays pending (hidden) until a node aborts it by age (upload_resume_timeout).
+        #expect(try bucket.pendingUploads(prefix: "share/big.bin").count == 1)
+
+        // The retry, through the balancer (--strict), lands on the survivor and starts over (S3 keeps no partial).
+        let retry = try cluster.ferry(arguments)
+        #expect(retry.status == 0 && retry.stderr.contains("SHA-256 verified"), "\(retry)")
+        #expect(!retry.stderr.contains("resuming"), "a cut put starts over on S3: \(retry.stderr)")
+        #expect(eventually { cluster.served("put", "big.bin") == [1 - serving] }, "\(cluster.served("put", "big.bin"))")
+        #expect(try bucket.head("share/big.bin")?.size == UInt64(data.count))
+        let got = try cluster.ferry(["get", "big.bin", local.file("copy.bin").path])
+        #expect(got.status == 0 && got.stderr.contains("SHA-256 verified"), "\(got)")
+        #expect(try Data(contentsOf: local.file("copy.bin")) == data, "byte-equal")
+        #expect(cluster.nodes[1 - serving].process.isRunning)
+    }
+}
