@@ -102,6 +102,36 @@ import Testing
         func nodeLoggedIn(since logins: [Int]) -> Int? {
             nodes.indices.first { nodes[$0].logLines(containing: "login carol") > logins[$0] }
         }
+
+        /// `ferry put LOCAL NAME` by carol, on a thread of its own, through a relay in front of the
+        /// balancer that stops passing the upload's bytes after `after` of them. Returns once the relay
+        /// holds them and the serving node is known (nil: no node logged in in time).
+        func heldPut(_ arguments: [String], after bytes: UInt64) throws -> HeldPut {
+            // Record the key first, so that the put below is one connection.
+            let first = try ferry(["ls"], strict: false)
+            #expect(first.status == 0, "stderr: \(first.stderr)")
+            let relay = try CuttingRelay(to: balancer.port)
+            relay.hold(connection: 1, .clientToServer, after: bytes)
+            let logins = nodes.map { $0.logLines(containing: "login carol") }
+            let outcome = Locked<CommandLineTests.Outcome?>(nil)
+            // (Not --strict: to the client the relay is another server, met for the first time.)
+            let command = ["--port", "\(relay.port)", "--user", "carol", "--known-hosts", knownHosts.path] + arguments
+            let done = onThread {
+                let result = try? CommandLineTests.run("ferry", command, environment: ["FERRY_PASSWORD": "pw"])
+                outcome.withLock { $0 = result }
+            }
+            #expect(eventually(within: .seconds(30)) { relay.passed(1).clientToServer >= bytes }, "\(String(describing: outcome.current))")
+            #expect(eventually { nodeLoggedIn(since: logins) != nil })
+            return HeldPut(relay: relay, outcome: outcome, done: done, serving: nodeLoggedIn(since: logins))
+        }
+    }
+
+    /// A put held part way by ``Cluster/heldPut(_:after:)``.
+    struct HeldPut {
+        let relay: CuttingRelay
+        let outcome: Locked<CommandLineTests.Outcome?>
+        let done: DispatchSemaphore
+        let serving: Int?
     }
 
     @Test func aFilePutThroughOneNodeIsServedByTheOtherUnderTheSameKey() throws {
@@ -182,25 +212,11 @@ import Testing
         let local = try LocalDirectory()
         let data = try randomBytes(24 << 20)
         try data.write(to: local.file("big.bin"))
-        // Record the key first, so that the put below is one connection.
-        let first = try cluster.ferry(["ls"], strict: false)
-        #expect(first.status == 0, "stderr: \(first.stderr)")
-
-        // The put goes through a relay that stops passing its bytes after 10 MiB: two chunks verified.
-        let relay = try CuttingRelay(to: cluster.balancer.port)
-        relay.hold(connection: 1, .clientToServer, after: 10 << 20)
-        let logins = cluster.nodes.map { $0.logLines(containing: "login carol") }
-        let outcome = Locked<CommandLineTests.Outcome?>(nil)
+        // The put is held after 10 MiB: two chunks verified.
         let arguments = ["put", local.file("big.bin").path, "big.bin"]
-        // (Not --strict: to the client the relay is another server, met for the first time.)
-        let command = ["--port", "\(relay.port)", "--user", "carol", "--known-hosts", cluster.knownHosts.path] + arguments
-        let done = onThread {
-            let result = try? CommandLineTests.run("ferry", command, environment: ["FERRY_PASSWORD": "pw"])
-            outcome.withLock { $0 = result }
-        }
-        #expect(eventually(within: .seconds(30)) { relay.passed(1).clientToServer >= 10 << 20 }, "\(String(describing: outcome.current))")
-        #expect(eventually { cluster.nodeLoggedIn(since: logins) != nil })
-        let serving = try #require(cluster.nodeLoggedIn(since: logins))
+        let held = try cluster.heldPut(arguments, after: 10 << 20)
+        let (outcome, done) = (held.outcome, held.done)
+        let serving = try #require(held.serving)
         #expect(eventually(within: .seconds(10)) { Self.verifiedChunks(under: cluster.share) >= 2 }, "\(temporaryFiles(under: cluster.share))")
 
         kill(cluster.nodes[serving].process.processIdentifier, SIGKILL)

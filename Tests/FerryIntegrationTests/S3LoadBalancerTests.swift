@@ -93,26 +93,11 @@ import Testing
         let local = try LocalDirectory()
         let data = try randomBytes(40 << 20)
         try data.write(to: local.file("big.bin"))
-        // Record the key first, so that the put below is one connection.
-        let first = try cluster.ferry(["ls"], strict: false)
-        #expect(first.status == 0, "stderr: \(first.stderr)")
-
-        // The put goes through a relay that stops passing its bytes after 22 MiB: past the first
-        // 16 MiB part, so a multipart upload is under way in the bucket.
-        let relay = try CuttingRelay(to: cluster.balancer.port)
-        relay.hold(connection: 1, .clientToServer, after: 22 << 20)
-        let logins = cluster.nodes.map { $0.logLines(containing: "login carol") }
-        let outcome = Locked<CommandLineTests.Outcome?>(nil)
+        // The put is held after 22 MiB: past the first 16 MiB part, so a multipart upload is under way.
         let arguments = ["put", local.file("big.bin").path, "big.bin"]
-        // (Not --strict: to the client the relay is another server, met for the first time.)
-        let command = ["--port", "\(relay.port)", "--user", "carol", "--known-hosts", cluster.knownHosts.path] + arguments
-        let done = onThread {
-            let result = try? CommandLineTests.run("ferry", command, environment: ["FERRY_PASSWORD": "pw"])
-            outcome.withLock { $0 = result }
-        }
-        #expect(eventually(within: .seconds(30)) { relay.passed(1).clientToServer >= 22 << 20 }, "\(String(describing: outcome.current))")
-        #expect(eventually { cluster.nodeLoggedIn(since: logins) != nil })
-        let serving = try #require(cluster.nodeLoggedIn(since: logins))
+        let held = try cluster.heldPut(arguments, after: 22 << 20)
+        let (outcome, done) = (held.outcome, held.done)
+        let serving = try #require(held.serving)
         #expect(eventually(within: .seconds(15)) { (try? bucket.pendingUploads(prefix: "share/big.bin").count) == 1 },
                 "a multipart upload under way")
 
