@@ -124,6 +124,32 @@ import Testing
             #expect(eventually { nodeLoggedIn(since: logins) != nil })
             return HeldPut(relay: relay, outcome: outcome, done: done, serving: nodeLoggedIn(since: logins))
         }
+        /// A raw client on 127.0.0.2 puts and gets `mine.txt` through the balancer (on 127.0.0.1, the one
+        /// trusted proxy); the serving node's transfer log and log lines must name the client, come
+        /// through the proxy. Returns that node, or nil (recorded) when the client could not log in.
+        func clientAddressReachesTheNode() throws -> Int? {
+            let connection = try HardConnection(port: balancer.port, source: "127.0.0.2", tls: true)
+            let clientPort = try #require(connection.socket.localAddress?.port)
+            let login = try connection.login(user: "carol", password: "pw")
+            guard case .authOK = login else {
+                Issue.record("carol could not log in through the balancer: \(login)")
+                return nil
+            }
+            #expect(errorCode(try connection.put("mine.txt", Array("mine".utf8))) == nil)
+            #expect(try connection.get("mine.txt").body == Array("mine".utf8))
+            connection.stream.close()
+
+            #expect(eventually { !served("put", "mine.txt").isEmpty })
+            let node = try #require(served("put", "mine.txt").first)
+            #expect(eventually { transfers(node).filter { $0["path"] as? String == "mine.txt" }.count == 2 })
+            let records = transfers(node).filter { $0["path"] as? String == "mine.txt" }
+            #expect(records.count == 2 && records.allSatisfy { $0["address"] as? String == "127.0.0.2" }, "\(records)")
+            func lines() -> [Substring] { nodes[node].log.split(separator: "\n").filter { $0.contains("peer=127.0.0.2:\(clientPort)") } }
+            #expect(eventually { lines().contains { $0.hasSuffix("login carol") } && lines().contains { $0.contains("get mine.txt") } },
+                    "\(nodes[node].log.suffix(1000))")
+            #expect(lines().allSatisfy { $0.contains("proxy=127.0.0.1:") }, "\(lines())")
+            return node
+        }
     }
 
     /// A put held part way by ``Cluster/heldPut(_:after:)``.
@@ -173,27 +199,7 @@ import Testing
 
     @Test func theNodesSeeTheClientsAddressAndOnlyTheBalancersHeaders() throws {
         let cluster = try Cluster()
-        // A raw client on 127.0.0.2 through the balancer (on 127.0.0.1, the one trusted proxy).
-        let connection = try HardConnection(port: cluster.balancer.port, source: "127.0.0.2", tls: true)
-        let clientPort = try #require(connection.socket.localAddress?.port)
-        let login = try connection.login(user: "carol", password: "pw")
-        guard case .authOK = login else {
-            Issue.record("carol could not log in through the balancer: \(login)")
-            return
-        }
-        #expect(errorCode(try connection.put("mine.txt", Array("mine".utf8))) == nil)
-        #expect(try connection.get("mine.txt").body == Array("mine".utf8))
-        connection.stream.close()
-
-        #expect(eventually { !cluster.served("put", "mine.txt").isEmpty })
-        let node = try #require(cluster.served("put", "mine.txt").first)
-        #expect(eventually { cluster.transfers(node).filter { $0["path"] as? String == "mine.txt" }.count == 2 })
-        let records = cluster.transfers(node).filter { $0["path"] as? String == "mine.txt" }
-        #expect(records.allSatisfy { $0["address"] as? String == "127.0.0.2" }, "\(records)")
-        func lines() -> [Substring] { cluster.nodes[node].log.split(separator: "\n").filter { $0.contains("peer=127.0.0.2:\(clientPort)") } }
-        #expect(eventually { lines().contains { $0.hasSuffix("login carol") } && lines().contains { $0.contains("get mine.txt") } },
-                "\(cluster.nodes[node].log.suffix(1000))")
-        #expect(lines().allSatisfy { $0.contains("proxy=127.0.0.1:") }, "\(lines())")
+        guard try cluster.clientAddressReachesTheNode() != nil else { return }
         #expect(cluster.nodes.allSatisfy { !$0.log.contains("peer=127.0.0.1:") }, "no session is the balancer's")
 
         // Straight to a node: a header from 127.0.0.2 is not believed, and 127.0.0.1 must send one.

