@@ -594,18 +594,18 @@ class Stats:
             self.c["bytes"] += size
 
     def error(self, what):
-        with self.lock:
-            self.c["errors"] += 1
-            if len(self.errors) < 40:
-                self.errors.append(what)
-        log("ERROR " + what)
+        self._failure("errors", self.errors, "ERROR", what)
 
     def mismatch(self, what):
+        self._failure("mismatches", self.mismatches, "MISMATCH", what)
+
+    def _failure(self, counter, kept, label, what):
+        """Counts a failure, keeps the first 40 with their detail, and logs it."""
         with self.lock:
-            self.c["mismatches"] += 1
-            if len(self.mismatches) < 40:
-                self.mismatches.append(what)
-        log("MISMATCH " + what)
+            self.c[counter] += 1
+            if len(kept) < 40:
+                kept.append(what)
+        log(label + " " + what)
 
     def get(self, key):
         with self.lock:
