@@ -1,44 +1,47 @@
 import FerryS3
 import FerryWire
-import Foundation
 
-/// Streams one object to the bucket part by part, so that memory stays at one part whatever the file's
-/// size, and nothing is visible at the key until ``complete()``: a file of at most one part goes up in
-/// one PUT at the end, a larger one as a multipart upload (begun when its first part is full) that
+/// Streams one object to the bucket part by part, so that memory stays at a few parts whatever the
+/// file's size, and nothing is visible at the key until ``complete()``: a file of at most one part goes
+/// up in one PUT at the end, a larger one as a multipart upload (begun when its first part is full) that
 /// CompleteMultipartUpload turns into the object. Until then ``abort()`` drops every part sent.
 ///
-/// A full part goes up on a thread of its own while the next one fills (from the client), so receiving
-/// and sending overlap; memory is two parts, whatever the file's size.
+/// Full parts go up through an ``S3Pipeline``, ``partsInFlight`` at once on connections of their own,
+/// while the next one fills from the client; memory is `partsInFlight + 1` parts.
 final class S3PartWriter {
     let bucket: S3Bucket
     let key: String
-    /// Bytes per part: 16 MiB, or more for a file that would need over 10,000 parts (S3's limit), always
+    /// Bytes per part: 8 MiB, or more for a file that would need over 10,000 parts (S3's limit), always
     /// whole chunks of the grid.
     let partSize: Int
+    private let pipeline: S3Pipeline<String>
+    /// The part being filled.
     private var buffer: UnsafeMutableRawBufferPointer
-    /// The other buffer: the one the part in flight is sent from.
-    private var spare: UnsafeMutableRawBufferPointer?
-    private var inFlight: PartJob?
     private var filled = 0
     private var uploadID: String?
     private var etags: [String] = []
+    private var partsStarted = 0
     private var finished = false
 
-    static let minimumPartSize = 16 << 20
+    static let minimumPartSize = 2 * ChunkGrid.size
     static let maximumParts = 10_000
+    /// Parts sent at once: enough to keep an object store busy on several cores (awscli keeps ten
+    /// requests of 8 MiB going), few enough that an upload holds 40 MiB.
+    static let partsInFlight = 4
 
     init(bucket: S3Bucket, key: String, fileSize: UInt64) {
         self.bucket = bucket
         self.key = key
         let chunks = (fileSize / UInt64(Self.maximumParts) + UInt64(ChunkGrid.size) - 1) / UInt64(ChunkGrid.size)
         partSize = max(Self.minimumPartSize, Int(chunks) * ChunkGrid.size)
-        buffer = .allocate(byteCount: max(1, Int(min(UInt64(partSize), fileSize))), alignment: 64)
+        pipeline = S3Pipeline(like: bucket, width: Self.partsInFlight,
+                              bufferSize: max(1, Int(min(UInt64(partSize), fileSize))))
+        buffer = pipeline.buffer()
     }
 
     deinit {
-        _ = try? waitForPart()
-        buffer.deallocate()
-        spare?.deallocate()
+        pipeline.drain()
+        pipeline.recycle(buffer)
     }
 
     /// Adds the next bytes of the object, sending a part whenever one is full.
@@ -54,35 +57,33 @@ final class S3PartWriter {
         }
     }
 
-    /// Starts sending the full buffer (after the part before it has gone) and goes on in the other one.
+    /// Starts sending the filled buffer (once a lane is free) and goes on in another one.
     private func sendPart() throws(S3Error) {
-        try waitForPart()
-        if self.uploadID == nil { self.uploadID = try bucket.createMultipartUpload(key) }
+        if pipeline.isFull { try takeOldestPart() }
+        if uploadID == nil { uploadID = try bucket.createMultipartUpload(key) }
         guard let uploadID else { return }
-        let job = PartJob(bucket: bucket, key: key, uploadID: uploadID, number: etags.count + 1,
-                          bytes: UnsafeRawBufferPointer(rebasing: buffer[..<filled]))
-        inFlight = job
-        Thread { job.run() }.start()
-        let next = spare ?? .allocate(byteCount: buffer.count, alignment: 64)
-        spare = buffer
-        buffer = next
+        let (key, number, length) = (key, partsStarted + 1, filled)
+        try pipeline.start(buffer) { (lane, part) throws(S3Error) -> String in
+            try lane.uploadPart(key, uploadID: uploadID, number: number, bytes: UnsafeRawBufferPointer(rebasing: part[..<length]))
+        }
+        partsStarted += 1
+        buffer = pipeline.buffer()
         filled = 0
     }
 
-    /// Waits for the part in flight, if any, and keeps its ETag.
-    private func waitForPart() throws(S3Error) {
-        guard let job = inFlight else { return }
-        inFlight = nil
-        job.done.wait()
-        etags.append(try job.result.get())
+    /// Waits for the oldest part in flight and keeps its ETag (parts are answered in order).
+    private func takeOldestPart() throws(S3Error) {
+        let (etag, part) = try pipeline.takeOldest()
+        pipeline.recycle(part)
+        etags.append(etag)
     }
 
     /// Makes the object appear with everything appended.
     func complete() throws(S3Error) {
-        if uploadID != nil {
+        if let uploadID {
             if filled > 0 { try sendPart() }
-            try waitForPart()
-            try bucket.completeMultipartUpload(key, uploadID: uploadID!, parts: etags)
+            while pipeline.pending > 0 { try takeOldestPart() }
+            try bucket.completeMultipartUpload(key, uploadID: uploadID, parts: etags)
         } else {
             try bucket.put(key, bytes: UnsafeRawBufferPointer(rebasing: buffer[..<filled]))
         }
@@ -94,34 +95,7 @@ final class S3PartWriter {
     func abort() {
         guard !finished else { return }
         finished = true
-        _ = try? waitForPart()
+        pipeline.drain()
         if let uploadID { try? bucket.abortMultipartUpload(key, uploadID: uploadID) }
-    }
-}
-
-/// One part on its way, sent on a thread of its own. Handed whole to that thread, which alone touches
-/// it until it signals `done`; only then does the writer read `result` (hence unchecked Sendable).
-private final class PartJob: @unchecked Sendable {
-    let bucket: S3Bucket
-    let key: String
-    let uploadID: String
-    let number: Int
-    let bytes: UnsafeRawBufferPointer
-    let done = DispatchSemaphore(value: 0)
-    var result: Result<String, S3Error> = .failure(S3Error(status: 0, code: "internal", message: "the part was not sent"))
-
-    init(bucket: S3Bucket, key: String, uploadID: String, number: Int, bytes: UnsafeRawBufferPointer) {
-        self.bucket = bucket
-        self.key = key
-        self.uploadID = uploadID
-        self.number = number
-        self.bytes = bytes
-    }
-
-    func run() {
-        do { result = .success(try bucket.uploadPart(key, uploadID: uploadID, number: number, bytes: bytes)) } catch {
-            result = .failure(error)
-        }
-        done.signal()
     }
 }

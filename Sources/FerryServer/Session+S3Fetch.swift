@@ -7,7 +7,8 @@ extension Session {
     /// `fetch` on object storage: the manifest from the digests stored with the file (hashed now, with
     /// `preparing` notices, and stored, only for a file written by something other than ferryd), then
     /// each chunk asked for by a ranged GET of that version of the object (If-Match its ETag), sent
-    /// with its digest. One 4 MiB buffer per transfer, whatever the file's size.
+    /// with its digest, a few chunks read ahead while one is sent (``S3ChunkReader``): at most four
+    /// 4 MiB buffers per transfer, whatever the file's size.
     func s3Fetch(_ request: FetchRequest, store: S3Store) throws -> TransferSummary {
         let (path, object) = try s3File(request.path, store: store)
         let wanted = try Self.indices(request.chunks, count: ChunkGrid.count(for: object.size))
@@ -19,32 +20,28 @@ extension Session {
             throw ErrorReply(.fileChanged, "the file changed since your copy began (content hash now \(ContentHash.short(manifest.contentHash.hexString)))")
         }
         guard !wanted.isEmpty else { return TransferSummary(path: path, md5: manifest.md5?.hexString ?? "") }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkGrid.size, alignment: 64)
-        defer { buffer.deallocate() }
-        for index in wanted {
-            let length = ChunkGrid.length(of: index, fileSize: object.size)
-            let body = try s3Read(store.key(path), object: object, index: index, into: buffer, store: store)
-            let header = ChunkHeader(index: index, size: length, sha256: manifest.chunks[index].hexString)
-            try channel.send(.chunk(header), body: UnsafeRawBufferPointer(body), timeout: configuration.stallTimeout)
+        let reader = S3ChunkReader(store: store, path: path, object: object, indices: wanted)
+        while let (index, body) = try reader.next() {
+            let header = ChunkHeader(index: index, size: body.count, sha256: manifest.chunks[index].hexString)
+            try channel.send(.chunk(header), body: body, timeout: configuration.stallTimeout)
         }
         return TransferSummary(path: path, md5: manifest.md5?.hexString ?? "")
     }
 
     /// `get` (protocol 1) on object storage: the MD5 from the stored digests, then the body in 4 MiB
-    /// ranged GETs of that version of the object.
+    /// ranged GETs of that version of the object, a few ahead.
     func s3Get(_ request: PathRequest, store: S3Store) throws -> TransferSummary {
         let (path, object) = try s3File(request.path, store: store)
         var (manifest, mtime) = try s3Manifest(path, object: object, store: store)
         if manifest.md5 == nil { (manifest, mtime) = try s3Manifest(path, object: object, store: store, hashAnyway: true) }
         let md5 = manifest.md5?.hexString ?? ""
         try reply(.file(FileHeader(name: path.name, size: object.size, md5: md5, mtime: mtime)))
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkGrid.size, alignment: 64)
-        defer { buffer.deallocate() }
+        let reader = S3ChunkReader(store: store, path: path, object: object,
+                                   indices: Array(0..<ChunkGrid.count(for: object.size)))
         // A failure between two pieces is inside the body all the same: no error frame may follow.
         channel.beginBody()
-        for index in 0..<ChunkGrid.count(for: object.size) {
-            let body = try s3Read(store.key(path), object: object, index: index, into: buffer, store: store)
-            try channel.sendBody(UnsafeRawBufferPointer(body), timeout: configuration.stallTimeout)
+        while let (_, body) = try reader.next() {
+            try channel.sendBody(body, timeout: configuration.stallTimeout)
             channel.beginBody()
         }
         channel.endBody()
@@ -61,18 +58,6 @@ extension Session {
         }
     }
 
-    /// Chunk `index` of this version of the object, read whole into `buffer`.
-    private func s3Read(_ key: String, object: S3Object, index: Int, into buffer: UnsafeMutableRawBufferPointer,
-                        store: S3Store) throws(ErrorReply) -> UnsafeMutableRawBufferPointer {
-        let offset = ChunkGrid.offset(of: index)
-        let length = ChunkGrid.length(of: index, fileSize: object.size)
-        let count = try store.call { () throws(S3Error) in
-            try store.bucket.get(key, range: offset..<(offset + UInt64(length)), etag: object.etag, into: buffer)
-        }
-        guard count == length else { throw ErrorReply(.fileChanged, "the file shrank while it was being sent; try again") }
-        return UnsafeMutableRawBufferPointer(rebasing: buffer[..<length])
-    }
-
     /// The manifest and modification time of this version of the object: from its stored digests, or
     /// worked out now in one pass of ranged GETs (with `preparing` about once a second) and stored for
     /// the next time, by any node.
@@ -80,16 +65,15 @@ extension Session {
         if !hashAnyway, let digests = store.digests(of: path, object: object), let manifest = digests.manifest {
             return (manifest, digests.mtime)
         }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkGrid.size, alignment: 64)
-        defer { buffer.deallocate() }
+        let reader = S3ChunkReader(store: store, path: path, object: object,
+                                   indices: Array(0..<ChunkGrid.count(for: object.size)))
         let md5 = Digest(.md5)
         var chunks: [[UInt8]] = []
         var lastNotice = ContinuousClock.now
-        for index in 0..<ChunkGrid.count(for: object.size) {
-            let body = try s3Read(store.key(path), object: object, index: index, into: buffer, store: store)
-            md5.update(UnsafeRawBufferPointer(body))
+        while let (index, body) = try reader.next() {
+            md5.update(body)
             let sha256 = Digest(.sha256)
-            sha256.update(UnsafeRawBufferPointer(body))
+            sha256.update(body)
             chunks.append(sha256.finalize())
             if ContinuousClock.now - lastNotice >= .seconds(1) {
                 lastNotice = .now

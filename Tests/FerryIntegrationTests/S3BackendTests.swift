@@ -22,7 +22,7 @@ import Testing
         let daemon = try FerrydProcess(sections: store.storageSection())
         let local = try LocalDirectory()
         let small = try randomBytes(9 << 20 | 1234)   // three chunks, one PUT
-        let large = try randomBytes(40 << 20)         // ten chunks, a multipart upload of three parts
+        let large = try randomBytes(40 << 20)         // ten chunks, a multipart upload of five 8 MiB parts
         try small.write(to: local.file("small.bin"))
         try large.write(to: local.file("large.bin"))
 
@@ -90,7 +90,7 @@ import Testing
             Issue.record("no partial page")
             return
         }
-        // Five chunks of six: past the first 16 MiB part, so a multipart upload is under way.
+        // Five chunks of six: past the first 8 MiB parts, so a multipart upload is under way.
         for index in 0..<5 {
             let chunk = Array(content[(index << 22)..<((index + 1) << 22)])
             try connection.send(.chunk(ChunkHeader(index: index, size: chunk.count, sha256: Digest.hash(.sha256, chunk).hexString)))
