@@ -1,6 +1,11 @@
 #ifndef FERRY_COPENSSL_SHIM_H
 #define FERRY_COPENSSL_SHIM_H
 
+/* MD5_CTX and its functions, deprecated in OpenSSL 3 but kept: the one MD5 whose state can be saved and
+   carried on later (ResumableMD5), which EVP does not offer. Only the wrappers below use them. */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
+#include <openssl/md5.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -13,6 +18,10 @@
 #include <openssl/bio.h>
 
 /* Swift cannot call OpenSSL's function-like macros or variadic functions; these wrap the ones Ferry uses. */
+
+static inline int ferry_MD5_Init(MD5_CTX *c) { return MD5_Init(c); }
+static inline int ferry_MD5_Update(MD5_CTX *c, const void *data, size_t len) { return MD5_Update(c, data, len); }
+static inline int ferry_MD5_Final(unsigned char *md, MD5_CTX *c) { return MD5_Final(md, c); }
 
 static inline int ferry_EVP_MD_CTX_size(const EVP_MD_CTX *ctx) {
     return EVP_MD_CTX_get_size(ctx);

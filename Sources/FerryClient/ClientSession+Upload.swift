@@ -15,7 +15,7 @@ extension ClientSession {
                        progress: (any TransferProgress)?, options: TransferOptions, mtime: Int64? = nil) throws(ClientError) -> TransferResult {
         let started = ContinuousClock.now
         let count = ChunkGrid.count(for: size)
-        let held = try startUpload(remote, size: size, name: name, mtime: mtime)
+        let held = try startUpload(remote, size: size, name: name, mtime: mtime, announcingMD5: options.md5)
 
         // One pass over the file: every chunk is read and hashed (the content hash needs them all); a
         // chunk the server holds with our digest is skipped, the others are sent.
@@ -90,16 +90,16 @@ extension ClientSession {
     /// (it holds it until it notices the cut: at most its stall timeout).
     static let busyPatience: Duration = .seconds(90)
 
-    /// Sends `upload` and reads the `partial` pages: the chunks the server holds, with their digests.
-    /// While the server answers `busy` (an earlier attempt it has not yet seen end), asks again.
-    private func startUpload(_ remote: String, size: UInt64, name: String, mtime: Int64?) throws(ClientError) -> [Int: [UInt8]] {
+    /// Sends `upload` (saying, with `announcingMD5`, that the commit will carry the MD5) and reads the
+    /// `partial` pages: the chunks the server holds, with their digests. While the server answers `busy` (an earlier attempt it has not yet seen end), asks again.
+    private func startUpload(_ remote: String, size: UInt64, name: String, mtime: Int64?, announcingMD5: Bool) throws(ClientError) -> [Int: [UInt8]] {
         let count = ChunkGrid.count(for: size)
         let deadline = ContinuousClock.now + Self.busyPatience
         var message: Message
         var waited = false
         while true {
             do {
-                message = try request(.upload(UploadRequest(path: remote, size: size, mtime: mtime)))
+                message = try request(.upload(UploadRequest(path: remote, size: size, mtime: mtime, md5: announcingMD5 ? true : nil)))
                 break
             } catch where error.code == .busy && ContinuousClock.now < deadline {
                 if !waited { notices("the server is still finishing an earlier attempt to put \(name); waiting for it") }

@@ -32,6 +32,28 @@ extension S3Bucket {
         guard (200..<300).contains(response.status) || response.status == 404 else { throw Self.error(response) }
     }
 
+    /// ListParts: the parts of an upload sent so far, in ascending part number, every page; nil when the
+    /// upload is no longer there (completed, aborted, or never begun).
+    public func parts(of key: String, uploadID: String) throws(S3Error) -> [S3Part]? {
+        var parts: [S3Part] = []
+        var marker: String?
+        repeat {
+            var query = [("uploadId", uploadID)]
+            if let marker { query.append(("part-number-marker", marker)) }
+            let response = try connection.perform("GET", key: key, query: query)
+            if response.status == 404 { return nil }
+            guard (200..<300).contains(response.status) else { throw Self.error(response) }
+            let text = response.text
+            for entry in S3XML.elements("Part", in: text) {
+                parts.append(S3Part(number: Int(S3XML.value("PartNumber", in: entry) ?? "") ?? 0,
+                                    etag: Self.unquoted(S3XML.value("ETag", in: entry) ?? ""),
+                                    size: UInt64(S3XML.value("Size", in: entry) ?? "") ?? 0))
+            }
+            marker = S3XML.value("IsTruncated", in: text) == "true" ? S3XML.value("NextPartNumberMarker", in: text) : nil
+        } while marker != nil
+        return parts.sorted { $0.number < $1.number }
+    }
+
     /// ListMultipartUploads under `prefix`, every page.
     public func pendingUploads(prefix: String) throws(S3Error) -> [S3PendingUpload] {
         var uploads: [S3PendingUpload] = []

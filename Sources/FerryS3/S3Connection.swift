@@ -78,6 +78,8 @@ final class S3Connection {
             ferry_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, 10),
             ferry_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1),
             ferry_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, stallTimeout),
+            // A part leaves in 1 MiB reads and writes, not the default 64 KiB.
+            ferry_curl_setopt_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, 1 << 20),
             ferry_curl_setopt_list(handle, CURLOPT_HTTPHEADER, list),
             ferry_curl_setopt_write_function(handle, CURLOPT_HEADERFUNCTION, headerCallback),
             ferry_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context),

@@ -31,3 +31,12 @@ public struct S3PendingUpload: Sendable {
     /// When it was begun, seconds since the epoch.
     public var initiated: Int64
 }
+
+/// One part of a multipart upload, as ListParts describes it.
+public struct S3Part: Sendable, Equatable {
+    /// From 1.
+    public var number: Int
+    /// The ETag without its quotes.
+    public var etag: String
+    public var size: UInt64
+}

@@ -23,8 +23,15 @@ final class S3Store {
     func directoryKey(_ path: SharePath) -> String { path.isRoot ? prefix : key(path) + "/" }
 
     /// The key of the digests of the file at `path`.
-    func digestsKey(_ path: SharePath) -> String {
-        directoryKey(SharePath(components: path.components.dropLast())) + S3Digests.namePrefix + path.name
+    func digestsKey(_ path: SharePath) -> String { Self.sidecarKey(of: key(path), namePrefix: S3Digests.namePrefix) }
+
+    /// The key of the record of a cut upload to `path`.
+    func uploadRecordKey(_ path: SharePath) -> String { Self.sidecarKey(of: key(path), namePrefix: S3UploadRecord.namePrefix) }
+
+    /// The key of an object of Ferry's own beside the file at `key`: `DIR/NAME` gives `DIR/PREFIXNAME`.
+    static func sidecarKey(of key: String, namePrefix: String) -> String {
+        guard let slash = key.lastIndex(of: "/") else { return namePrefix + key }
+        return key[...slash] + namePrefix + key[key.index(after: slash)...]
     }
 
     /// What is at a path.

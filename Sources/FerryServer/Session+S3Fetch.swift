@@ -5,14 +5,18 @@ import FerryWire
 
 extension Session {
     /// `fetch` on object storage: the manifest from the digests stored with the file (hashed now, with
-    /// `preparing` notices, and stored, only for a file written by something other than ferryd), then
+    /// `preparing` notices, and stored, only for a file written by something other than ferryd, or when
+    /// the MD5 is asked for and was not kept), then
     /// each chunk asked for by a ranged GET of that version of the object (If-Match its ETag), sent
     /// with its digest, a few chunks read ahead while one is sent (``S3ChunkReader``): at most four
     /// 4 MiB buffers per transfer, whatever the file's size.
     func s3Fetch(_ request: FetchRequest, store: S3Store) throws -> TransferSummary {
         let (path, object) = try s3File(request.path, store: store)
         let wanted = try Self.indices(request.chunks, count: ChunkGrid.count(for: object.size))
-        let (manifest, mtime) = try s3Manifest(path, object: object, store: store)
+        var (manifest, mtime) = try s3Manifest(path, object: object, store: store)
+        if request.md5 == true && manifest.md5 == nil {
+            (manifest, mtime) = try s3Manifest(path, object: object, store: store, hashAnyway: true)
+        }
         if request.manifest ?? true {
             try sendManifest(manifest, name: path.name, mtime: mtime)
         }

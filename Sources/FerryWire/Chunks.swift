@@ -153,10 +153,14 @@ public struct UploadRequest: Codable, Equatable, Sendable {
     /// The modification time the stored file is to have (seconds since the epoch); honored by a server
     /// that offers `manage`, and sent only to one. Absent: the time its last chunk was written.
     public var mtime: Int64?
-    public init(path: String, size: UInt64, mtime: Int64? = nil) {
+    /// True: the `commit` will carry the file's MD5. A server that must see every byte to check an MD5
+    /// (one over object storage) then keeps it as the chunks land. Servers that predate it ignore it.
+    public var md5: Bool?
+    public init(path: String, size: UInt64, mtime: Int64? = nil, md5: Bool? = nil) {
         self.path = path
         self.size = size
         self.mtime = mtime
+        self.md5 = md5
     }
 }
 

@@ -105,6 +105,176 @@ import Testing
         _ = orphan
     }
 
+    /// Sends chunks `indices` of `content` on an upload under way.
+    static func sendChunks(_ indices: Range<Int>, of content: [UInt8], on connection: HardConnection) throws {
+        for index in indices {
+            let chunk = Array(content[(index << 22)..<min(content.count, (index + 1) << 22)])
+            try connection.send(.chunk(ChunkHeader(index: index, size: chunk.count, sha256: Digest.hash(.sha256, chunk).hexString)))
+            try connection.sendBytes(chunk)
+        }
+    }
+
+    /// The chunks `upload` answers as held, with their digests, from every `partial` page.
+    static func held(_ connection: HardConnection, upload path: String, size: Int) throws -> [HeldChunk] {
+        try connection.send(.upload(UploadRequest(path: path, size: UInt64(size))))
+        var held: [HeldChunk] = []
+        while true {
+            guard case .partial(let page) = try connection.receive(timeout: .seconds(30)) else {
+                throw HardUnexpected("no partial page")
+            }
+            held += page.held
+            if !page.more { return held }
+        }
+    }
+
+    static func chunkDigests(_ content: [UInt8]) -> [[UInt8]] {
+        stride(from: 0, to: content.count, by: 1 << 22).map { Digest.hash(.sha256, Array(content[$0..<min(content.count, $0 + (1 << 22))])) }
+    }
+
+    @Test func aCutUploadResumesAfterItsWholePartsOnAnyNode() throws {
+        let store = try SeaweedFS()
+        let bucket = try store.bucketClient()
+        let first = try FerrydProcess(sections: store.storageSection())
+        let second = try FerrydProcess(sections: store.storageSection())
+        let size = (40 << 20) + 4321                   // 11 chunks: five whole 8 MiB parts and a short one
+        let content = Array(try randomBytes(size))
+        let digests = Self.chunkDigests(content)
+
+        // Seven chunks to the first node, then the connection is lost: three whole parts (six chunks)
+        // arrived; the seventh, in a part never sent, is not held.
+        let cut = try first.carol()
+        #expect(try Self.held(cut, upload: "resumed.bin", size: size).isEmpty)
+        try Self.sendChunks(0..<7, of: content, on: cut)
+        cut.channel.close()
+        #expect(eventually(within: .seconds(15)) { (try? bucket.getSmall("share/.ferry-upload-multipart-resumed.bin")) != nil },
+                "the cut upload leaves its record beside the file")
+        #expect(try bucket.head("share/resumed.bin") == nil, "nothing visible")
+        #expect(try bucket.pendingUploads(prefix: "share/resumed.bin").count == 1, "its multipart upload is kept")
+        #expect(!(try Self.ferry(second.port, ["ls"]).stdout.contains("resumed")), "the record is never listed")
+
+        // The same upload on the other node: the six chunks of those parts held, with their digests.
+        let resume = try second.carol()
+        let held = try Self.held(resume, upload: "resumed.bin", size: size)
+        #expect(held.map(\.index) == Array(0..<6), "\(held.map(\.index))")
+        #expect(held.map(\.sha256) == digests.prefix(6).map(\.hexString))
+        #expect(try bucket.getSmall("share/.ferry-upload-multipart-resumed.bin") == nil, "taken by the upload that resumes it")
+        try Self.sendChunks(6..<11, of: content, on: resume)
+        try resume.send(.commit(CommitRequest(contentHash: ContentHash.of(digests).hexString, md5: md5Hex(content))))
+        let answer = try resume.receive(timeout: .seconds(60))
+        guard case .stored(let stored) = answer else {
+            Issue.record("commit: \(answer)")
+            return
+        }
+        // The MD5 of the whole file, checked across the two connections and nodes without reading back.
+        #expect(stored.md5 == md5Hex(content) && stored.size == UInt64(size))
+        #expect(try bucket.getSmall("share/resumed.bin") == content, "byte-equal")
+        #expect(try bucket.pendingUploads(prefix: "share/").isEmpty)
+        let copy = try LocalDirectory()
+        let got = try Self.ferry(first.port, ["get", "--md5", "resumed.bin", copy.path + "/"])
+        #expect(got.status == 0 && got.stderr.contains("SHA-256 and MD5 verified"), "\(got)")
+        #expect(try Array(Data(contentsOf: copy.file("resumed.bin"))) == content)
+    }
+
+    @Test func aResumedUploadOfAnotherFileOfTheSameSizeStartsOverAndStoresThatFile() throws {
+        let store = try SeaweedFS()
+        let bucket = try store.bucketClient()
+        let daemon = try FerrydProcess(sections: store.storageSection())
+        let size = 24 << 20                              // six chunks, three parts
+        let old = Array(try randomBytes(size))
+        let cut = try daemon.carol()
+        _ = try Self.held(cut, upload: "changed.bin", size: size)
+        try Self.sendChunks(0..<5, of: old, on: cut)
+        cut.channel.close()
+        #expect(eventually(within: .seconds(15)) { (try? bucket.getSmall("share/.ferry-upload-multipart-changed.bin")) != nil })
+
+        // The client's file changed in its first chunk: it sends that one (its digest differs from the
+        // held one) and those not held. Parts cannot change in the middle: the server starts anew and
+        // asks for the rest.
+        var new = old
+        new[100] ^= 0xff
+        let digests = Self.chunkDigests(new)
+        let resume = try daemon.carol()
+        let held = try Self.held(resume, upload: "changed.bin", size: size)
+        #expect(held.map(\.index) == [0, 1, 2, 3], "two whole parts held: \(held.map(\.index))")
+        try Self.sendChunks(0..<1, of: new, on: resume)
+        try Self.sendChunks(4..<6, of: new, on: resume)
+        let commit = CommitRequest(contentHash: ContentHash.of(digests).hexString, md5: md5Hex(new))
+        try resume.send(.commit(commit))
+        guard case .incomplete(let incomplete) = try resume.receive(timeout: .seconds(30)) else {
+            Issue.record("no incomplete")
+            return
+        }
+        #expect(incomplete.chunks == [ChunkRange(first: 1, count: 5)], "\(incomplete)")
+        try Self.sendChunks(1..<6, of: new, on: resume)
+        try resume.send(.commit(commit))
+        let answer = try resume.receive(timeout: .seconds(60))
+        guard case .stored = answer else {
+            Issue.record("commit: \(answer)")
+            return
+        }
+        #expect(try bucket.getSmall("share/changed.bin") == new, "the new file, not a mix")
+        #expect(try bucket.pendingUploads(prefix: "share/").isEmpty, "the old upload was aborted")
+        #expect(try bucket.getSmall("share/.ferry-upload-multipart-changed.bin") == nil)
+    }
+
+    /// Sends every chunk of `content` and a commit with its content hash and MD5; the answer.
+    static func sendAllAndCommit(_ content: [UInt8], on connection: HardConnection) throws -> Message {
+        try sendChunks(0..<ChunkGrid.count(for: UInt64(content.count)), of: content, on: connection)
+        try connection.send(.commit(CommitRequest(contentHash: ContentHash.of(chunkDigests(content)).hexString, md5: md5Hex(content))))
+        return try connection.receive(timeout: .seconds(60))
+    }
+
+    @Test func aFileOver64MiBKeepsItsMD5WhenTheUploadAnnouncesItOrSomeoneAsks() throws {
+        let store = try SeaweedFS()
+        let daemon = try FerrydProcess(sections: store.storageSection())
+        let size = (72 << 20) + 5                        // 19 chunks, over the 64 MiB of inline MD5s
+
+        // Announced (`"md5": true`, as `ferry put --md5` sends it): checked as the chunks land.
+        let announced = Array(try randomBytes(size))
+        let first = try daemon.carol()
+        try first.send(.upload(UploadRequest(path: "announced.bin", size: UInt64(size), md5: true)))
+        guard case .partial = try first.receive() else { Issue.record("no partial"); return }
+        let stored = try Self.sendAllAndCommit(announced, on: first)
+        guard case .stored(let reply) = stored else { Issue.record("announced: \(stored)"); return }
+        #expect(reply.md5 == md5Hex(announced))
+
+        // Not announced, and the commit carries an MD5 all the same: the bytes are gone, so the server
+        // starts anew, keeping the MD5, and asks for every chunk again.
+        let unannounced = Array(try randomBytes(size))
+        let second = try daemon.carol()
+        #expect(try Self.held(second, upload: "unannounced.bin", size: size).isEmpty)
+        let again = try Self.sendAllAndCommit(unannounced, on: second)
+        guard case .incomplete(let incomplete) = again else { Issue.record("unannounced: \(again)"); return }
+        #expect(incomplete.chunks == [ChunkRange(first: 0, count: 19)] && incomplete.mismatched.isEmpty, "\(incomplete)")
+        let secondTry = try Self.sendAllAndCommit(unannounced, on: second)
+        guard case .stored(let secondReply) = secondTry else { Issue.record("unannounced, again: \(secondTry)"); return }
+        #expect(secondReply.md5 == md5Hex(unannounced))
+        let bucket = try store.bucketClient()
+        let readBack = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+        defer { readBack.deallocate() }
+        #expect(try bucket.get("share/unannounced.bin", range: 0..<UInt64(size), into: readBack) == size)
+        #expect(Array(readBack) == unannounced, "byte-equal")
+
+        // A plain `ferry put`: no MD5 kept in the stored digests; the first to ask for it (`ferry stat`
+        // does) has it worked out from the object once, and stored for everyone after.
+        let local = try LocalDirectory()
+        let plain = try randomBytes(size)
+        try plain.write(to: local.file("plain.bin"))
+        let put = try Self.ferry(daemon.port, ["put", local.file("plain.bin").path])
+        #expect(put.status == 0 && put.stderr.contains("SHA-256 verified"), "\(put)")
+        let plainMD5 = md5Hex(Array(plain))
+        let digests = { () -> String in
+            ((try? bucket.getSmall("share/.ferry-upload-digests-plain.bin")) ?? nil).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        }
+        #expect(digests().contains("\"chunks\"") && !digests().contains("\"md5\""), "\(digests())")
+        let stat = try Self.ferry(daemon.port, ["stat", "plain.bin"])
+        #expect(stat.status == 0 && stat.stdout.contains("md5: \(plainMD5)"), "\(stat)")
+        #expect(digests().contains(plainMD5), "stored once worked out")
+        let got = try Self.ferry(daemon.port, ["get", "--md5", "plain.bin", local.file("copy.bin").path])
+        #expect(got.status == 0 && got.stderr.contains("SHA-256 and MD5 verified"), "\(got)")
+        #expect(try Data(contentsOf: local.file("copy.bin")) == plain)
+    }
+
     @Test func badCredentialsOrAMissingBucketGiveOneLineAtStart() throws {
         let store = try SeaweedFS()
         let local = try LocalDirectory()

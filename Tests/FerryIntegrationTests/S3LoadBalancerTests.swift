@@ -17,6 +17,17 @@ import Testing
         return (store, try LoadBalancerTests.Cluster(storage: store.storageSection()))
     }
 
+    /// `ferry put` of a 40 MiB `big.bin` through the balancer, held after 22 MiB: past two whole 8 MiB
+    /// parts, so a multipart upload is under way. Returns the file's bytes, its directory, the put's
+    /// arguments (to run it again) and the held put.
+    static func holdBigPut(_ cluster: LoadBalancerTests.Cluster) throws -> (Data, LocalDirectory, [String], LoadBalancerTests.HeldPut) {
+        let local = try LocalDirectory()
+        let data = try randomBytes(40 << 20)
+        try data.write(to: local.file("big.bin"))
+        let arguments = ["put", local.file("big.bin").path, "big.bin"]
+        return (data, local, arguments, try cluster.heldPut(arguments, after: 22 << 20))
+    }
+
     @Test func aPutOnOneNodeIsAVerifiedGetOnTheOtherUnderOnePinnedKey() throws {
         let (store, cluster) = try Self.start()
         defer { withExtendedLifetime(store) {} }   // SeaweedFS stops last, whichever way the test ends
@@ -71,12 +82,7 @@ import Testing
         let (store, cluster) = try Self.start()
         defer { withExtendedLifetime(store) {} }   // SeaweedFS stops last, whichever way the test ends
         let bucket = try store.bucketClient()
-        let local = try LocalDirectory()
-        let data = try randomBytes(40 << 20)
-        try data.write(to: local.file("big.bin"))
-        // The put is held after 22 MiB: past the first 16 MiB part, so a multipart upload is under way.
-        let arguments = ["put", local.file("big.bin").path, "big.bin"]
-        let held = try cluster.heldPut(arguments, after: 22 << 20)
+        let (data, local, arguments, held) = try Self.holdBigPut(cluster)
         let (outcome, done) = (held.outcome, held.done)
         let serving = try #require(held.serving)
         #expect(eventually(within: .seconds(15)) { (try? bucket.pendingUploads(prefix: "share/big.bin").count) == 1 },
@@ -96,15 +102,50 @@ import Testing
         // The killed node's upload stays pending (hidden) until a node aborts it by age (upload_resume_timeout).
         #expect(try bucket.pendingUploads(prefix: "share/big.bin").count == 1)
 
-        // The retry, through the balancer (--strict), lands on the survivor and starts over (S3 keeps no partial).
+        // The retry, through the balancer (--strict), lands on the survivor and starts over: a killed node
+        // left no record of its parts (a cut connection does: the test below).
         let retry = try cluster.ferry(arguments)
         #expect(retry.status == 0 && retry.stderr.contains("SHA-256 verified"), "\(retry)")
-        #expect(!retry.stderr.contains("resuming"), "a cut put starts over on S3: \(retry.stderr)")
+        #expect(!retry.stderr.contains("resuming"), "a killed node's put starts over: \(retry.stderr)")
         #expect(eventually { cluster.served("put", "big.bin") == [1 - serving] }, "\(cluster.served("put", "big.bin"))")
         #expect(try bucket.head("share/big.bin")?.size == UInt64(data.count))
         let got = try cluster.ferry(["get", "big.bin", local.file("copy.bin").path])
         #expect(got.status == 0 && got.stderr.contains("SHA-256 verified"), "\(got)")
         #expect(try Data(contentsOf: local.file("copy.bin")) == data, "byte-equal")
         #expect(cluster.nodes[1 - serving].process.isRunning)
+    }
+
+    @Test func aPutCutMidWayResumesOnTheOtherNode() throws {
+        let (store, cluster) = try Self.start()
+        defer { withExtendedLifetime(store) {} }   // SeaweedFS stops last, whichever way the test ends
+        let bucket = try store.bucketClient()
+        // Held, then the connection is lost (the network, not the node): two whole 8 MiB parts have
+        // gone up; the node keeps them and records them in the bucket.
+        let (data, local, arguments, held) = try Self.holdBigPut(cluster)
+        let serving = try #require(held.serving)
+        let partsArrived = { () -> Int in
+            guard let upload = try? bucket.pendingUploads(prefix: "share/big.bin").first,
+                  let parts = try? bucket.parts(of: upload.key, uploadID: upload.uploadID) else { return 0 }
+            return parts.count
+        }
+        #expect(eventually(within: .seconds(15)) { partsArrived() == 2 }, "two parts arrived")
+        held.relay.stop()
+        #expect(held.done.wait(timeout: .now() + 30) == .success)
+        #expect(held.outcome.current.map { $0.status != 0 } == true, "the first attempt failed: \(String(describing: held.outcome.current))")
+        #expect(eventually(within: .seconds(15)) { (try? bucket.getSmall("share/.ferry-upload-multipart-big.bin")) != nil },
+                "the node recorded the parts that arrived")
+        #expect(try bucket.head("share/big.bin") == nil, "nothing under the final name")
+
+        // That node goes away; the same put, through the balancer, lands on the other one and sends
+        // only the rest.
+        cluster.nodes[serving].stop()
+        let retry = try cluster.ferry(arguments)
+        #expect(retry.status == 0 && retry.stderr.contains("SHA-256 verified"), "\(retry)")
+        #expect(retry.stderr.contains("resuming big.bin: 16.0 MiB of 40.0 MiB already on the server"), "\(retry.stderr)")
+        #expect(eventually { cluster.served("put", "big.bin").contains(1 - serving) }, "\(cluster.served("put", "big.bin"))")
+        #expect(try bucket.pendingUploads(prefix: "share/").isEmpty)
+        let got = try cluster.ferry(["get", "--md5", "big.bin", local.file("copy.bin").path])
+        #expect(got.status == 0 && got.stderr.contains("SHA-256 and MD5 verified"), "\(got)")
+        #expect(try Data(contentsOf: local.file("copy.bin")) == data, "byte-equal")
     }
 }
