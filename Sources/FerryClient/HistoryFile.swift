@@ -23,9 +23,7 @@ public final class HistoryFile {
 
     /// `$XDG_STATE_HOME/ferry/history`, else `~/.local/state/ferry/history`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let base = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
-            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state"
-        return base + "/ferry/history"
+        XDGDirectory.state("history", environment: environment)
     }
 
     /// Whether a command typed after `previous` goes into the history: not an empty line, not one that
