@@ -6,8 +6,8 @@ import Foundation
 
 extension Session {
     /// Runs the SCRAM exchange (SCRAM-SHA-256-PLUS over TLS, SCRAM-SHA-256 in clear text) within the login
-    /// timeout, which runs from the accept. Returns the user and the root they work in on success, nil
-    /// after a failed login (already answered with `auth_failed`, after the configured delay) or a `bye`.
+    /// timeout, which runs from the accept. Returns the user and the root they work in on success (the
+    /// session then counted in `server.status`; the caller uncounts it when it ends), nil after a failed login (already answered with `auth_failed`, after the configured delay) or a `bye`.
     ///
     /// An unknown user gets fake credentials derived from a per-process secret, so the exchange looks the
     /// same as for a real user with a wrong password, and fails the same way after the same delay.
@@ -74,7 +74,12 @@ extension Session {
             if try refusedForBan() { return nil }
             server.loginGuard.recordSuccess(from: handle.address, user: user.name)
             server.loggedIn(handle)
-            try reply(.authOK(AuthOK(message: serverFinal, user: user.name, readOnly: user.readOnly)))
+            // Counted before the client hears it is in, so that a status probe it sends next sees it.
+            server.status.sessionOpened()
+            do { try reply(.authOK(AuthOK(message: serverFinal, user: user.name, readOnly: user.readOnly))) } catch {
+                server.status.sessionClosed()
+                throw error
+            }
             logger.info("login \(user.name)\(user.readOnly ? " (read-only)" : "")")
             return (user, settings.storage(for: user))
         } catch let error as ScramError {

@@ -75,7 +75,7 @@ final class Session {
             )), timeout: configuration.stallTimeout)
             guard let (user, storage) = try authenticate() else { return close(started, reason: "not logged in") }
             self.user = user
-            server.status.sessionOpened()
+            // Opened by authenticate(), just before its answer.
             defer { server.status.sessionClosed() }
             logger[metadataKey: "user"] = "\(user.name)"
             try serveCommands(storage: storage)
