@@ -33,6 +33,7 @@ public final class Server: Sendable {
     let digests = DigestCache()
     let manifests: ManifestStore
     let quotas = QuotaLedger()
+    let s3Uploads = S3UploadsInProgress()
     let bandwidth = BandwidthLimits()
     let loginGuard: LoginGuard
     /// The TLS context every connection is served through (protocol 2), nil for clear text (protocol 1).

@@ -17,6 +17,11 @@ extension Session {
         uploadAnswered = false
         let (user, path) = try uploader(request.path, size: request.size)
         let replacing = try s3Replaceable(path, store: store)
+        guard server.s3Uploads.begin(key: store.key(path), size: request.size) else {
+            throw ErrorReply(.busy, "another upload of this file to this path is in progress")
+        }
+        // Ended after the record of a cut upload is written (the catch below), so the next one finds it.
+        defer { server.s3Uploads.end(key: store.key(path), size: request.size) }
         // The MD5 costs more CPU than anything else ferryd does here: kept as chunks land for a file of
         // at most 64 MiB, as the protocol has it for manifests, or when the request says the commit
         // will carry one; otherwise worked out only if someone asks (fetch with md5, get).

@@ -135,7 +135,7 @@ import Testing
         let store = try SeaweedFS()
         let bucket = try store.bucketClient()
         let first = try FerrydProcess(sections: store.storageSection())
-        let second = try FerrydProcess(sections: store.storageSection())
+        let other = try FerrydProcess(sections: store.storageSection())
         let size = (40 << 20) + 4321                   // 11 chunks: five whole 8 MiB parts and a short one
         let content = Array(try randomBytes(size))
         let digests = Self.chunkDigests(content)
@@ -145,15 +145,19 @@ import Testing
         let cut = try first.carol()
         #expect(try Self.held(cut, upload: "resumed.bin", size: size).isEmpty)
         try Self.sendChunks(0..<7, of: content, on: cut)
+        // While it runs, the same upload on the same node is told to wait (ferry put waits and retries).
+        let second = try first.carol()
+        try second.send(.upload(UploadRequest(path: "resumed.bin", size: UInt64(size))))
+        #expect(try second.receiveError(timeout: .seconds(10)).code == .busy)
         cut.channel.close()
         #expect(eventually(within: .seconds(15)) { (try? bucket.getSmall("share/.ferry-upload-multipart-resumed.bin")) != nil },
                 "the cut upload leaves its record beside the file")
         #expect(try bucket.head("share/resumed.bin") == nil, "nothing visible")
         #expect(try bucket.pendingUploads(prefix: "share/resumed.bin").count == 1, "its multipart upload is kept")
-        #expect(!(try Self.ferry(second.port, ["ls"]).stdout.contains("resumed")), "the record is never listed")
+        #expect(!(try Self.ferry(other.port, ["ls"]).stdout.contains("resumed")), "the record is never listed")
 
         // The same upload on the other node: the six chunks of those parts held, with their digests.
-        let resume = try second.carol()
+        let resume = try other.carol()
         let held = try Self.held(resume, upload: "resumed.bin", size: size)
         #expect(held.map(\.index) == Array(0..<6), "\(held.map(\.index))")
         #expect(held.map(\.sha256) == digests.prefix(6).map(\.hexString))
