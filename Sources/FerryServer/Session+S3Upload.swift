@@ -6,8 +6,9 @@ extension Session {
     /// `upload` on object storage: the same checks as on a local root, then the chunks, each verified
     /// as it lands and streamed into a multipart upload (``S3PartWriter``); the object appears only when
     /// every chunk is there and the content hash (and MD5, if given) match, and the digests are stored
-    /// beside it (the MD5 among them for a file of at most 64 MiB, or when the request announced one). A chunk that fails its digest, or comes before the ones ahead of it, is asked for
-    /// again in `incomplete`.
+    /// beside it (the MD5 among them for a file of at most 64 MiB, or when the request announced one).
+    /// A chunk that fails its digest, or comes before the ones ahead of it, is asked for again in
+    /// `incomplete`.
     ///
     /// A cut upload (the connection lost, a stall, a malformed frame, a `last` commit with chunks
     /// missing) keeps its multipart upload and leaves an ``S3UploadRecord`` of the parts that arrived:
@@ -32,6 +33,12 @@ extension Session {
                                   computesMD5: keepsMD5, resuming: record)
         // The digests of the chunks taken, in order (parts go up in order): those of a resumed upload first.
         var digests = record?.chunkDigests ?? []
+        // Drops every part sent (or resumed) and begins another multipart upload.
+        func startAnew() {
+            writer.abort()
+            writer = S3PartWriter(bucket: store.bucket, key: store.key(path), fileSize: request.size, computesMD5: keepsMD5)
+            digests = []
+        }
         do {
             let count = ChunkGrid.count(for: request.size)
             uploadAnswered = true
@@ -65,9 +72,7 @@ extension Session {
                         // file is not what an earlier attempt sent) decide, as the last copy always does,
                         // and a part cannot change in its middle: the upload starts anew.
                         guard digests[header.index] != expected else { continue }
-                        writer.abort()
-                        writer = S3PartWriter(bucket: store.bucket, key: store.key(path), fileSize: request.size, computesMD5: keepsMD5)
-                        digests = []
+                        startAnew()
                     }
                     // Parts go up in order: a chunk ahead of the next one is asked for again later.
                     guard header.index == digests.count else { continue }
@@ -82,10 +87,8 @@ extension Session {
                         // An MD5 to check that the request did not announce, for a file too large to
                         // keep one by default: the bytes sent are gone, so the upload starts anew,
                         // keeping the MD5 this time, and asks for every chunk again.
-                        writer.abort()
                         keepsMD5 = true
-                        writer = S3PartWriter(bucket: store.bucket, key: store.key(path), fileSize: request.size, computesMD5: true)
-                        digests = []
+                        startAnew()
                         if commit.last == true {
                             throw ErrorReply(.checksumMismatch, "this server checks the MD5 of a file over 64 MiB only when its upload request says so (\"md5\": true); nothing was stored")
                         }
