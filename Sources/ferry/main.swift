@@ -71,10 +71,10 @@ struct ConnectionOptions: ParsableArguments {
         }
     }
 
-    /// Connects and logs in, or prints why not and exits non-zero. The connection comes with a way to
-    /// log in again (the shell's reconnect after the server's idle time-out) without asking twice.
-    func open() throws -> (session: ClientSession, reconnect: () throws(ClientError) -> ClientSession) {
-        let target = resolved()
+    /// Connects to `target` (what ``resolved()`` chose) and logs in, or prints why not and exits
+    /// non-zero. The connection comes with a way to log in again (the shell's reconnect after the
+    /// server's idle time-out) without asking twice.
+    func open(_ target: ResolvedHost) throws -> (session: ClientSession, reconnect: () throws(ClientError) -> ClientSession) {
         let security = target.security(ask: { server, key, file in firstContact(server, key, file: file) })
         let timeout = Duration.milliseconds(Int64(target.timeout * 1000))
         let session = attempt { () throws(ClientError) in
@@ -94,11 +94,6 @@ struct ConnectionOptions: ParsableArguments {
             try prepare(try ClientSession.connect(host: target.address, port: target.port, timeout: timeout, security: security))
         })
     }
-
-    var progress: (any TransferProgress)? { resolved().quiet ? nil : ProgressLine() }
-
-    /// The download directory: `given` (--dir), else the config's `dir`, else ./downloads.
-    func downloadDirectory(_ given: String?) -> String { given ?? resolved().dir ?? "downloads" }
 
     private func promptForPassword(_ target: ResolvedHost) -> String? {
         guard Terminal.isTerminal(Terminal.standardInput) else { return nil }
@@ -215,7 +210,7 @@ extension Ferry {
         var recursive = false
         @OptionGroup var transfer: TransferFlags
 
-        func run() throws { try runOnce(["get"] + (recursive ? ["-r"] : []) + transfer.words + ["--"] + paths, options, downloads: options.downloadDirectory(dir)) }
+        func run() throws { try runOnce(["get"] + (recursive ? ["-r"] : []) + transfer.words + ["--"] + paths, options, dir: dir) }
     }
 
     struct Put: ParsableCommand {
@@ -345,7 +340,8 @@ extension Ferry {
             if let batch {
                 do { batchFile = try File.openForReading(path: batch) } catch { fail("\(batch): \(error.reason)") }
             }
-            let connection = try options.open()
+            let target = options.resolved()
+            let connection = try options.open(target)
             // On a terminal the line editor (history, Tab completion), else plain lines.
             let onTerminal = batchFile == nil && Terminal.isTerminal(Terminal.standardInput) && Terminal.isTerminal(Terminal.standardOutput)
             let editor = onTerminal ? LineEditor(historyFile: HistoryFile(path: HistoryFile.defaultPath())) : nil
@@ -355,7 +351,7 @@ extension Ferry {
                 interactive: batchFile == nil && Terminal.isTerminal(Terminal.standardInput)
             )
             let shell = configured(Shell(session: connection.session, reconnect: connection.reconnect, input: input,
-                                         downloadDirectory: absolute(options.downloadDirectory(dir)), progress: options.progress), options)
+                                         downloadDirectory: downloadDirectory(dir, target), progress: progressLine(target)), target)
             if let editor { shell.attach(editor) }
             let status = shell.run()
             if status != 0 { throw ExitCode(status) }
@@ -364,13 +360,14 @@ extension Ferry {
 }
 
 /// Runs one shell command as a one-shot `ferry COMMAND`, so that both behave alike; a failure is one
-/// line on standard error and exit status 1.
-func runOnce(_ words: [String], _ options: ConnectionOptions, downloads: String = "downloads") throws {
+/// line on standard error and exit status 1. `dir` is the command's --dir.
+func runOnce(_ words: [String], _ options: ConnectionOptions, dir: String? = nil) throws {
     installInterruptCleanup()
-    let connection = try options.open()
+    let target = options.resolved()
+    let connection = try options.open(target)
     let shell = configured(Shell(session: connection.session, reconnect: connection.reconnect,
                                  input: PlainLineInput(descriptor: Terminal.standardInput, interactive: false),
-                                 downloadDirectory: absolute(downloads), progress: options.progress), options)
+                                 downloadDirectory: downloadDirectory(dir, target), progress: progressLine(target)), target)
     shell.confirm = { question in
         guard Terminal.isTerminal(Terminal.standardInput) else { return false }
         Terminal.write(question + " (y/n) ", to: Terminal.standardError)
@@ -380,10 +377,20 @@ func runOnce(_ words: [String], _ options: ConnectionOptions, downloads: String 
     connection.session.close()
 }
 
+/// The download directory, absolute: `given` (--dir), else the config's `dir`, else ./downloads.
+func downloadDirectory(_ given: String?, _ target: ResolvedHost) -> String {
+    absolute(given ?? target.dir ?? "downloads")
+}
+
+/// The progress line, unless the configuration asks for quiet.
+func progressLine(_ target: ResolvedHost) -> (any TransferProgress)? {
+    target.quiet ? nil : ProgressLine()
+}
+
 /// The shell as the client configuration sets it up: the host alias's `limit_rate`, unless an option
 /// of the command says otherwise.
-func configured(_ shell: Shell, _ options: ConnectionOptions) -> Shell {
-    if let rate = options.resolved().limitRate { shell.transferOptions.limitRate = ByteCount.parse(rate).flatMap { $0 == 0 ? nil : $0 } }
+func configured(_ shell: Shell, _ target: ResolvedHost) -> Shell {
+    if let rate = target.limitRate { shell.transferOptions.limitRate = ByteCount.parse(rate).flatMap { $0 == 0 ? nil : $0 } }
     return shell
 }
 
