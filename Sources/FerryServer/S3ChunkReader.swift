@@ -8,10 +8,9 @@ final class S3ChunkReader {
     let store: S3Store
     let key: String
     let object: S3Object
-    private let pipeline: S3Pipeline<Int>
+    /// Answers a chunk's index and the bytes that came.
+    private let pipeline: S3Pipeline<(Int, Int)>
     private var indices: IndexingIterator<[Int]>
-    /// The chunks asked for, in order, not yet handed out.
-    private var requested: [Int] = []
     /// The buffer last handed out, recycled at the next call.
     private var lent: UnsafeMutableRawBufferPointer?
 
@@ -41,15 +40,13 @@ final class S3ChunkReader {
             let range = offset..<(offset + UInt64(ChunkGrid.length(of: index, fileSize: object.size)))
             let (key, etag) = (key, object.etag)
             try store.call { () throws(S3Error) in
-                try pipeline.start(pipeline.buffer()) { (lane, buffer) throws(S3Error) -> Int in
-                    try lane.get(key, range: range, etag: etag, into: buffer)
+                try pipeline.start(pipeline.buffer()) { (lane, buffer) throws(S3Error) -> (Int, Int) in
+                    (index, try lane.get(key, range: range, etag: etag, into: buffer))
                 }
             }
-            requested.append(index)
         }
-        guard !requested.isEmpty else { return nil }
-        let index = requested.removeFirst()
-        let (count, buffer) = try store.call { () throws(S3Error) in try pipeline.takeOldest() }
+        guard pipeline.pending > 0 else { return nil }
+        let ((index, count), buffer) = try store.call { () throws(S3Error) in try pipeline.takeOldest() }
         lent = buffer
         guard count == ChunkGrid.length(of: index, fileSize: object.size) else {
             throw ErrorReply(.fileChanged, "the file shrank while it was being sent; try again")
