@@ -52,6 +52,21 @@ def log(msg):
     print("[bench %s] %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
 
 
+def terminate(p, grace, kill=None):
+    """Stops the process `p` by its PID: SIGTERM, then, if it has not exited within `grace` seconds,
+    kill(p) (default: SIGKILL to it) and a wait. True when it had to be killed."""
+    if p.poll() is not None:
+        return False
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(grace)
+        return False
+    except subprocess.TimeoutExpired:
+        (kill or (lambda q: q.kill()))(p)
+        p.wait(10)
+        return True
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -422,12 +437,7 @@ class Bench:
         if p is None:
             return
         if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait(5)
+            if terminate(p, 15, kill=lambda q: os.killpg(q.pid, signal.SIGKILL)):
                 self.notes.append("ferryd did not exit within 15 s of SIGTERM; it was killed.")
             if p.returncode not in (0, -signal.SIGKILL):
                 self.notes.append("ferryd exited with status %s after SIGTERM." % p.returncode)

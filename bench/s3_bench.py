@@ -38,7 +38,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import MiB, cpu_seconds, descendants, free_port, same_bytes, settle_disk  # noqa: E402
+from bench import MiB, cpu_seconds, descendants, free_port, same_bytes, settle_disk, terminate  # noqa: E402
 
 USER, PASSWORD = "bench", "bench-s3-password"
 ACCESS_KEY, SECRET_KEY, REGION, BUCKET = "ferry-bench", "ferry-bench-secret", "us-east-1", "ferry"
@@ -105,14 +105,8 @@ class S3Bench:
         """Every server this script started, by its PID (SIGTERM, then SIGKILL after 15 s), newest first;
         then the work directory, unless BENCH_KEEP=1."""
         for name, p in reversed(self.procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(5)
-                    self.notes.append("%s did not exit within 15 s of SIGTERM; it was killed." % name)
+            if terminate(p, 15):
+                self.notes.append("%s did not exit within 15 s of SIGTERM; it was killed." % name)
             log("stopped %s (pid %d, status %s)" % (name, p.pid, p.returncode))
         self.procs = []
         if os.environ.get("BENCH_KEEP") == "1":

@@ -60,7 +60,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the work tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import KiB, MiB, GiB, free_port, verified_chunks  # noqa: E402  (the benchmark's helpers)
+from bench import KiB, MiB, GiB, free_port, terminate, verified_chunks  # noqa: E402  (the benchmark's helpers)
 
 CHUNK = 4 * MiB  # the chunk grid of feature chunks (docs/PROTOCOL.md 6.6.1)
 USER = "soak"
@@ -291,7 +291,7 @@ class Session:
     def __init__(self, soak, source=HOST, rcvbuf=None):
         self.soak = soak
         self.sock = connect_socket(soak.port, source, rcvbuf)
-        soak.track(self)
+        soak.sessions.add(self)
         try:
             self.link = TlsLink(self.sock, soak.tls_ctx) if soak.tls else PlainLink(self.sock)
         except BaseException:
@@ -509,7 +509,7 @@ class Session:
             self.sock.close()
         except OSError:
             pass
-        self.soak.untrack(self)
+        self.soak.sessions.discard(self)
 
     def half_close(self):
         """Cut inside a body the way a dying client does: everything sent arrives, then EOF (a FIN, not
@@ -574,6 +574,26 @@ class Slot:
 
     def certain(self):
         return not self.maybe
+
+
+class LockedSet:
+    """A set that threads add to and take from at once; snapshot() is a list of what it holds now."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._items = set()
+
+    def add(self, item):
+        with self._lock:
+            self._items.add(item)
+
+    def discard(self, item):
+        with self._lock:
+            self._items.discard(item)
+
+    def snapshot(self):
+        with self._lock:
+            return list(self._items)
 
 
 class Stats:
@@ -1083,7 +1103,7 @@ class FerryWorker:
     def start(self, *args):
         p = subprocess.Popen([self.soak.ferry] + self.soak.ferry_args + list(args), env=self.soak.ferry_env,
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.local)
-        self.soak.procs_add(p)
+        self.soak.procs.add(p)
         return p
 
     def finish(self, p, timeout=300):
@@ -1092,9 +1112,9 @@ class FerryWorker:
         except subprocess.TimeoutExpired:
             p.kill()
             out, err = p.communicate()
-            self.soak.procs_discard(p)
+            self.soak.procs.discard(p)
             raise RuntimeError("ferry %s timed out" % " ".join(p.args[-3:]))
-        self.soak.procs_discard(p)
+        self.soak.procs.discard(p)
         return p.returncode, out.decode(errors="replace"), err.decode(errors="replace")
 
     def ferry(self, *args):
@@ -1325,10 +1345,8 @@ class Soak:
         self.slots_list = []
         self.salted_keys = {}
         self.salted_lock = threading.Lock()
-        self.sessions = set()
-        self.sessions_lock = threading.Lock()
-        self.procs = set()
-        self.procs_lock = threading.Lock()
+        self.sessions = LockedSet()  # open Python sessions, aborted at the end
+        self.procs = LockedSet()  # running ferry processes, killed at the end
         self.vids = itertools.count(1)
         self.pool = os.urandom(4 * MiB + 64 * KiB)
         self.samples = []  # (t, phase, rss_kib, fds, threads): 1800 s / 10 s = 180 rows
@@ -1364,22 +1382,6 @@ class Soak:
                 pass
             time.sleep(0.1)
         return None
-
-    def track(self, session):
-        with self.sessions_lock:
-            self.sessions.add(session)
-
-    def untrack(self, session):
-        with self.sessions_lock:
-            self.sessions.discard(session)
-
-    def procs_add(self, p):
-        with self.procs_lock:
-            self.procs.add(p)
-
-    def procs_discard(self, p):
-        with self.procs_lock:
-            self.procs.discard(p)
 
     def salted(self, password, salt, iterations):
         key = (password, salt, iterations)
@@ -1538,14 +1540,8 @@ class Soak:
         p = self.ferryd_proc
         if p is None:
             return None
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(10)
-                return "killed after 20 s"
+        if terminate(p, 20):
+            return "killed after 20 s"
         return p.returncode
 
     # ---- sampling
@@ -1561,8 +1557,7 @@ class Soak:
         self.samples.append(row)
         with self.stats.lock:
             c = dict(self.stats.c)
-        with self.sessions_lock:
-            open_sessions = len(self.sessions)
+        open_sessions = len(self.sessions.snapshot())
         self.csv.write("%.1f,%s,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%.2f\n" % (
             t, phase, st[0], fds, st[1], c.get("connections", 0), open_sessions, c.get("transfers", 0), c.get("bytes", 0),
             c.get("mismatches", 0), c.get("errors", 0), me[0] if me else 0, os.getloadavg()[0]))
@@ -1632,13 +1627,9 @@ class Soak:
         drain = time.monotonic() + (4 if self.short else 20)
         for t in threads:
             t.join(max(0.0, drain - time.monotonic()))
-        with self.sessions_lock:
-            left = list(self.sessions)
-        for s in left:
+        for s in self.sessions.snapshot():
             s.abort()
-        with self.procs_lock:
-            procs = list(self.procs)
-        for p in procs:
+        for p in self.procs.snapshot():
             try:
                 p.kill()
             except OSError:
@@ -1821,16 +1812,12 @@ class Soak:
 
     def cleanup(self):
         self.stopping.set()
-        with self.procs_lock:
-            procs = list(self.procs)
-        for p in procs:
+        for p in self.procs.snapshot():
             try:
                 p.kill()
             except OSError:
                 pass
-        with self.sessions_lock:
-            left = list(self.sessions)
-        for s in left:
+        for s in self.sessions.snapshot():
             s.abort()
         if self.ferryd_proc is not None and self.ferryd_proc.poll() is None:
             self.stop_ferryd()
