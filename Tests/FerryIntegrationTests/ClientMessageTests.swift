@@ -60,8 +60,10 @@ import Testing
 
     @Test func aServerShuttingDownMidGetClosedTheConnection() throws {
         // A server without chunk-verified transfers: the plain get, one body. The file is far larger
-        // than what loopback buffers hold (tens of MiB here).
-        let server = try TestServer { $0.offersChunks = false; $0.shutdownGrace = .zero }
+        // than what loopback buffers hold (tens of MiB here), and sent at 64 MiB/s (four seconds in
+        // all), so that the shutdown, asked for after 4 MiB, comes while the body is still on its way
+        // (unthrottled, sendfile could finish it in half a second, before the shutdown began).
+        let server = try TestServer { $0.offersChunks = false; $0.shutdownGrace = .zero; $0.maxRate = 64 << 20 }
         try makeSparseFile(server.url("big.bin"), size: 256 << 20)
         let session = try server.login()
         let local = try LocalDirectory()
